@@ -1,0 +1,176 @@
+"""
+Load the demo episode, glossary, people and sources from readable YAML files.
+
+The files live in episodes/demo/ and are edited by hand; loading is
+idempotent (everything is keyed by slug) and happens in one transaction, so
+a mistake in any file leaves the database as it was.
+"""
+
+import datetime
+from pathlib import Path
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .importers import import_transcript, read_transcript
+from .linking import relink_all
+from .models import Citation, Episode, Person, Source, Term
+
+
+class DemoContentError(Exception):
+    pass
+
+
+def read_yaml(directory, name, kind):
+    path = Path(directory) / name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DemoContentError(f"Missing demo file: {path}") from None
+    except yaml.YAMLError as error:
+        raise DemoContentError(f"{path} is not valid YAML: {error}") from None
+    if not isinstance(data, kind):
+        raise DemoContentError(f"{path} should hold a {kind.__name__}.")
+    return data
+
+
+def require(entry, key, where):
+    value = entry.get(key)
+    if value in (None, ""):
+        raise DemoContentError(f"{where}: '{key}' is required.")
+    return value
+
+
+def aliases_text(entry):
+    return "\n".join(str(alias) for alias in entry.get("aliases") or [])
+
+
+def upsert(model, where, slug, values):
+    """Create or update by slug, validated like a form would be."""
+    instance = model.objects.filter(slug=slug).first() or model(slug=slug)
+    for field, value in values.items():
+        setattr(instance, field, value)
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        raise DemoContentError(f"{where}: {'; '.join(error.messages)}") from None
+    instance.save()
+    return instance
+
+
+def load_episode(directory, data):
+    duration = data.get("duration_seconds")
+    episode = upsert(
+        Episode,
+        "episode.yaml",
+        require(data, "slug", "episode.yaml"),
+        {
+            "number": require(data, "number", "episode.yaml"),
+            "title": require(data, "title", "episode.yaml"),
+            "tagline": data.get("tagline") or "",
+            "series": data.get("series") or "",
+            "published": data.get("published"),
+            "audio_url": data.get("audio_url") or "",
+            "duration": datetime.timedelta(seconds=duration) if duration else None,
+            "summary": (data.get("summary") or "").strip(),
+        },
+    )
+    text = read_transcript(Path(directory) / require(data, "transcript", "episode.yaml"))
+    import_transcript(episode, text, relink=False)
+    return episode
+
+
+def load_terms(entries):
+    terms = {}
+    for entry in entries:
+        where = f"terms.yaml ({entry.get('slug', '?')})"
+        terms[entry["slug"]] = upsert(
+            Term,
+            where,
+            require(entry, "slug", where),
+            {
+                "name": require(entry, "name", where),
+                "category": require(entry, "category", where),
+                "aliases": aliases_text(entry),
+                "definition": require(entry, "definition", where).strip(),
+                "article": (entry.get("article") or "").strip(),
+                "episode_wording": (entry.get("episode_wording") or "").strip(),
+                "reference": entry.get("reference") or "",
+            },
+        )
+    for entry in entries:
+        related = [terms[slug] for slug in entry.get("related") or [] if slug in terms]
+        terms[entry["slug"]].related.set(related)
+    return terms
+
+
+def load_people(entries):
+    for entry in entries:
+        where = f"people.yaml ({entry.get('slug', '?')})"
+        upsert(
+            Person,
+            where,
+            require(entry, "slug", where),
+            {
+                "name": require(entry, "name", where),
+                "full_name": entry.get("full_name") or "",
+                "aliases": aliases_text(entry),
+                "born": entry.get("born"),
+                "died": entry.get("died"),
+                "role": require(entry, "role", where).strip(),
+                "biography": (entry.get("biography") or "").strip(),
+                "reference": entry.get("reference") or "",
+            },
+        )
+
+
+def load_sources(entries, episode):
+    sentences = list(episode.sentences.all())
+    for entry in entries:
+        where = f"sources.yaml ({entry.get('slug', '?')})"
+        source = upsert(
+            Source,
+            where,
+            require(entry, "slug", where),
+            {
+                "author": entry.get("author") or "",
+                "title": require(entry, "title", where),
+                "year": entry.get("year"),
+                "publisher": entry.get("publisher") or "",
+                "kind": entry.get("kind") or Source.Kind.BOOK,
+                "url": entry.get("url") or "",
+                "isbn": entry.get("isbn") or "",
+                "note": (entry.get("note") or "").strip(),
+            },
+        )
+        for citation in entry.get("citations") or []:
+            needle = require(citation, "sentence_contains", where)
+            found = [s for s in sentences if needle in s.text]
+            if len(found) != 1:
+                raise DemoContentError(
+                    f"{where}: {needle!r} is in {len(found)} sentences; it must be in exactly one."
+                )
+            quoted = citation.get("quoted_text") or ""
+            if quoted not in found[0].text:
+                raise DemoContentError(f"{where}: the quoted text is not in sentence {found[0].position}.")
+            Citation.objects.update_or_create(
+                sentence=found[0],
+                source=source,
+                defaults={"quoted_text": quoted, "locator": citation.get("locator") or ""},
+            )
+
+
+@transaction.atomic
+def load_demo(directory):
+    """Load everything; returns the episode."""
+    episode_data = read_yaml(directory, "episode.yaml", dict)
+    terms = read_yaml(directory, "terms.yaml", list)
+    people = read_yaml(directory, "people.yaml", list)
+    sources = read_yaml(directory, "sources.yaml", list)
+    episode = load_episode(directory, episode_data)
+    load_terms(terms)
+    load_people(people)
+    load_sources(sources, episode)
+    relink_all([episode])
+    return episode

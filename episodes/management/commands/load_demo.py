@@ -1,0 +1,37 @@
+"""
+Load the demo episode (138, "The Great Purges") with its glossary, people
+and sources from the YAML files in episodes/demo/. Safe to run again: it
+updates by slug and never duplicates.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from episodes.demo_content import DemoContentError, load_demo
+from episodes.importers import TranscriptError
+from episodes.models import Citation, Mention, Person, Source, Term
+
+
+class Command(BaseCommand):
+    help = "Load or refresh the demo episode, glossary, people and sources."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--directory",
+            default=settings.DEMO_CONTENT_DIR,
+            help="Where the demo YAML files live (default: episodes/demo).",
+        )
+
+    def handle(self, *args, directory, **options):
+        try:
+            episode = load_demo(directory)
+        except (DemoContentError, TranscriptError) as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded episode {episode}: {episode.sentences.count()} sentences, "
+                f"{Term.objects.count()} terms, {Person.objects.count()} people, "
+                f"{Source.objects.count()} sources, {Citation.objects.count()} citations, "
+                f"{Mention.objects.visible().count()} mentions."
+            )
+        )

@@ -1,0 +1,350 @@
+"""
+Episodes, their sentences, and the glossary, people and sources they mention.
+
+A Sentence is the unit of reading and timing. Mentions and citations hang off
+sentences; the episode keeps its transcript pre-rendered (with links,
+popovers and footnotes) so a page view never walks sentences one by one.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+def split_aliases(text):
+    """Aliases are edited one per line; blank lines and stray spaces don't count."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class EpisodeQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published__isnull=False, published__lte=timezone.localdate())
+
+    def mentioning(self, entity):
+        """Episodes with a visible mention of a term or person."""
+        return self.filter(
+            sentences__mentions__in=Mention.objects.visible().of(entity)
+        ).distinct()
+
+
+class Episode(models.Model):
+    number = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    tagline = models.CharField(max_length=300, blank=True)
+    series = models.CharField(
+        max_length=200, blank=True, help_text='For example "The Soviet Union, Part 8".'
+    )
+    published = models.DateField(null=True, blank=True)
+    audio = models.FileField(upload_to="audio/", blank=True)
+    audio_url = models.URLField(
+        "audio URL", max_length=500, blank=True, help_text="Used when no file is uploaded."
+    )
+    duration = models.DurationField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    # Written by render_transcript() whenever sentences, mentions or
+    # citations change; pages serve it as it is.
+    transcript_html = models.TextField(blank=True, editable=False)
+    transcript_rendered_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = EpisodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"{self.number}: {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("episodes:detail", args=[self.slug])
+
+    @property
+    def audio_source(self):
+        if self.audio:
+            return self.audio.url
+        return self.audio_url
+
+    def relink(self, linker=None):
+        """Recompute automatic mentions, keep the editor's, then re-render."""
+        from .linking import relink_episode
+
+        return relink_episode(self, linker)
+
+    def render_transcript(self):
+        from .rendering import render_transcript
+
+        self.transcript_html = render_transcript(self)
+        self.transcript_rendered_at = timezone.now()
+        self.save(update_fields=["transcript_html", "transcript_rendered_at"])
+
+
+class Sentence(models.Model):
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="sentences")
+    position = models.PositiveIntegerField(help_text="1-based order within the episode.")
+    paragraph = models.PositiveIntegerField(help_text="1-based paragraph number.")
+    text = models.TextField()
+    start = models.FloatField(null=True, blank=True, help_text="Seconds from the start.")
+    end = models.FloatField(null=True, blank=True, help_text="Seconds from the start.")
+
+    class Meta:
+        ordering = ["episode", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "position"], name="sentence_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True) | Q(start__gte=0), name="sentence_start_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True) | Q(end__isnull=True) | Q(start__lte=F("end")),
+                name="sentence_start_before_end",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="sentence_text_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.episode.number} §{self.position}: {self.text[:60]}"
+
+    @property
+    def anchor(self):
+        return f"s-{self.position}"
+
+    def get_absolute_url(self):
+        return f"{self.episode.get_absolute_url()}#{self.anchor}"
+
+
+class EntityQuerySet(models.QuerySet):
+    def matching(self, query):
+        """Entries whose name or an alias contains the query (the list filter)."""
+        query = " ".join(query.split())
+        if not query:
+            return self
+        return self.filter(Q(name__icontains=query) | Q(aliases__icontains=query))
+
+
+class Entity(models.Model):
+    """What terms and people share: a name, aliases the linker looks for, a page."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    aliases = models.TextField(
+        blank=True,
+        help_text=(
+            "One per line. Matched as whole words; plurals and possessives come free. "
+            "A capitalised alias only matches capitalised text."
+        ),
+    )
+    reference = models.URLField("external reference", max_length=500, blank=True)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def alias_list(self):
+        return split_aliases(self.aliases)
+
+    def names(self):
+        """The name and every alias, each once."""
+        return list(dict.fromkeys([self.name, *self.alias_list]))
+
+
+class Term(Entity):
+    class Category(models.TextChoices):
+        ORGANISATION = "organisation", "Organisation"
+        EVENT = "event", "Event"
+        DOCUMENT = "document", "Document"
+        CONCEPT = "concept", "Concept"
+        PLACE = "place", "Place"
+        POLICY = "policy", "Policy"
+
+    category = models.CharField(max_length=20, choices=Category, default=Category.CONCEPT)
+    definition = models.CharField(max_length=300, help_text="Shown in the popover.")
+    article = models.TextField(blank=True)
+    episode_wording = models.TextField(
+        blank=True, help_text="Where an episode's wording differs from the record."
+    )
+    related = models.ManyToManyField("self", blank=True)
+
+    class Meta(Entity.Meta):
+        constraints = [
+            models.CheckConstraint(condition=~Q(definition=""), name="term_definition_not_empty"),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("episodes:term_detail", args=[self.slug])
+
+
+class Person(Entity):
+    full_name = models.CharField(max_length=300, blank=True)
+    born = models.SmallIntegerField(null=True, blank=True)
+    died = models.SmallIntegerField(null=True, blank=True)
+    role = models.CharField(max_length=160, help_text="One line, shown in the popover.")
+    biography = models.TextField(blank=True)
+
+    class Meta(Entity.Meta):
+        verbose_name_plural = "people"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(born__isnull=True) | Q(died__isnull=True) | Q(born__lte=F("died")),
+                name="person_born_before_died",
+            ),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("episodes:person_detail", args=[self.slug])
+
+    @property
+    def life_years(self):
+        born = self.born if self.born is not None else "?"
+        died = self.died if self.died is not None else ""
+        if self.born is None and self.died is None:
+            return ""
+        return f"{born}–{died}"
+
+
+class MentionQuerySet(models.QuerySet):
+    def visible(self):
+        return self.exclude(kind=Mention.Kind.SUPPRESSED)
+
+    def of(self, entity):
+        field = "person" if isinstance(entity, Person) else "term"
+        return self.filter(**{field: entity})
+
+    def in_reading_order(self):
+        return self.select_related("sentence__episode").order_by(
+            "sentence__episode__number", "sentence__position", "start"
+        )
+
+
+class Mention(models.Model):
+    """A term or person named in a sentence, at a character span."""
+
+    class Kind(models.TextChoices):
+        AUTO = "auto", "Found by the linker"
+        ADDED = "added", "Added by an editor"
+        SUPPRESSED = "suppressed", "Suppressed by an editor"
+
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="mentions")
+    term = models.ForeignKey(
+        Term, null=True, blank=True, on_delete=models.CASCADE, related_name="mentions"
+    )
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="mentions"
+    )
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.AUTO)
+
+    objects = MentionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sentence", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(term__isnull=False) & Q(person__isnull=True))
+                | (Q(term__isnull=True) & Q(person__isnull=False)),
+                name="mention_term_xor_person",
+            ),
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="mention_span_not_empty"),
+        ]
+        indexes = [models.Index(fields=["sentence", "kind"])]
+
+    def __str__(self):
+        return f"{self.entity} in {self.sentence_id} [{self.start}:{self.end}]"
+
+    @property
+    def entity(self):
+        return self.term or self.person
+
+    @property
+    def text_before(self):
+        return self.sentence.text[: self.start]
+
+    @property
+    def matched_text(self):
+        return self.sentence.text[self.start : self.end]
+
+    @property
+    def text_after(self):
+        return self.sentence.text[self.end :]
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.sentence_id and self.end > len(self.sentence.text):
+            raise ValidationError(
+                {"end": f"The sentence is only {len(self.sentence.text)} characters long."}
+            )
+
+
+class Source(models.Model):
+    class Kind(models.TextChoices):
+        BOOK = "book", "Book"
+        DOCUMENT = "document", "Document"
+        SPEECH = "speech", "Speech"
+        REPORT = "report", "Report"
+        NEWSPAPER = "newspaper", "Newspaper"
+        ARTICLE = "article", "Article"
+
+    slug = models.SlugField(max_length=200, unique=True)
+    author = models.CharField(max_length=300, blank=True)
+    title = models.CharField(max_length=400)
+    year = models.SmallIntegerField(null=True, blank=True)
+    publisher = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.BOOK)
+    url = models.URLField("URL", max_length=500, blank=True)
+    isbn = models.CharField("ISBN", max_length=20, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["author", "title"]
+
+    def __str__(self):
+        return self.short_reference
+
+    def get_absolute_url(self):
+        return reverse("episodes:source_detail", args=[self.slug])
+
+    @property
+    def short_reference(self):
+        parts = [self.author, self.title]
+        return ", ".join(part for part in parts if part) + (f" ({self.year})" if self.year else "")
+
+
+class Citation(models.Model):
+    """A source quoted or relied on in one sentence."""
+
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="citations")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="citations")
+    quoted_text = models.TextField(
+        blank=True, help_text="The words of the sentence that come from the source."
+    )
+    locator = models.CharField(max_length=100, blank=True, help_text='For example "p. 134".')
+
+    class Meta:
+        ordering = ["sentence", "pk"]
+
+    def __str__(self):
+        return f"{self.source} at {self.sentence_id}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.sentence_id and self.quoted_text and self.quoted_text not in self.sentence.text:
+            raise ValidationError({"quoted_text": "The quoted text is not in the sentence."})
+
+    @property
+    def quote_end(self):
+        """Offset in the sentence where the footnote marker goes."""
+        if self.quoted_text:
+            index = self.sentence.text.find(self.quoted_text)
+            if index >= 0:
+                return index + len(self.quoted_text)
+        return len(self.sentence.text)

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "episodes"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("episodes/<slug:slug>/", views.episode_detail, name="detail"),
+    path("glossary/", views.term_list, name="term_list"),
+    path("glossary/<slug:slug>/", views.term_detail, name="term_detail"),
+    path("people/", views.person_list, name="person_list"),
+    path("people/<slug:slug>/", views.person_detail, name="person_detail"),
+    path("sources/", views.source_list, name="source_list"),
+    path("sources/<slug:slug>/", views.source_detail, name="source_detail"),
+]

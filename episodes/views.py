@@ -1,0 +1,104 @@
+"""Pages for listeners: episodes, the glossary, people and sources."""
+
+from itertools import groupby
+
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from .models import Citation, Episode, Mention, Person, Source, Term
+
+
+def group_by_episode(items, sentence_of):
+    """[(episode, [items…]), …] for items already in reading order."""
+    return [
+        (episode, list(group))
+        for episode, group in groupby(items, key=lambda item: sentence_of(item).episode)
+    ]
+
+
+def group_by_letter(entries):
+    return [
+        (letter, list(group))
+        for letter, group in groupby(entries, key=lambda entry: entry.name[:1].upper())
+    ]
+
+
+@require_safe
+def home(request):
+    episodes = Episode.objects.order_by("-number")
+    return render(request, "episodes/home.html", {"episodes": episodes})
+
+
+@require_safe
+def episode_detail(request, slug):
+    episode = get_object_or_404(Episode, slug=slug)
+    return render(request, "episodes/episode_detail.html", {"episode": episode})
+
+
+def entity_list(request, queryset, template):
+    """An A–Z list with a name filter; htmx asks for just the results."""
+    query = request.GET.get("q", "")[:200]
+    entries = list(queryset.matching(query).order_by("name"))
+    context = {"query": query, "letters": group_by_letter(entries), "count": len(entries)}
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def term_list(request):
+    return entity_list(request, Term.objects.all(), "episodes/term_list.html")
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def person_list(request):
+    return entity_list(request, Person.objects.all(), "episodes/person_list.html")
+
+
+def entity_mentions(entity):
+    mentions = Mention.objects.visible().of(entity).in_reading_order()
+    return group_by_episode(mentions, lambda mention: mention.sentence)
+
+
+@require_safe
+def term_detail(request, slug):
+    term = get_object_or_404(Term, slug=slug)
+    context = {
+        "term": term,
+        "related": term.related.order_by("name"),
+        "mentions": entity_mentions(term),
+    }
+    return render(request, "episodes/term_detail.html", context)
+
+
+@require_safe
+def person_detail(request, slug):
+    person = get_object_or_404(Person, slug=slug)
+    return render(
+        request,
+        "episodes/person_detail.html",
+        {"person": person, "mentions": entity_mentions(person)},
+    )
+
+
+@require_safe
+def source_list(request):
+    return render(request, "episodes/source_list.html", {"sources": Source.objects.all()})
+
+
+@require_safe
+def source_detail(request, slug):
+    source = get_object_or_404(Source, slug=slug)
+    citations = (
+        Citation.objects.filter(source=source)
+        .select_related("sentence__episode")
+        .order_by("sentence__episode__number", "sentence__position")
+    )
+    return render(
+        request,
+        "episodes/source_detail.html",
+        {"source": source, "citations": group_by_episode(citations, lambda c: c.sentence)},
+    )

@@ -1,0 +1,127 @@
+// Mention popovers: a mention is a plain link to its glossary or people page;
+// with this script it opens the term's or person's popover instead, on hover,
+// on tap, and on keyboard focus + Enter. The popover attribute gives us the
+// top layer, Escape, outside-click dismissal and "one at a time" for free.
+(() => {
+  "use strict";
+
+  const HOVER_OPEN_MS = 250;
+  const HOVER_CLOSE_MS = 300;
+  let trigger = null; // the mention whose popover is open
+  let openedByHover = false;
+  let openTimer = 0;
+  let closeTimer = 0;
+
+  const popoverFor = (link) => document.getElementById(link.dataset.popover);
+
+  function place(link, popover) {
+    const rects = link.getClientRects();
+    const anchor = rects.length ? rects[0] : link.getBoundingClientRect();
+    const gap = 8;
+    const width = popover.offsetWidth;
+    const height = popover.offsetHeight;
+    const left = Math.min(Math.max(gap, anchor.left), window.innerWidth - width - gap);
+    const below = anchor.bottom + gap;
+    const top = below + height > window.innerHeight && anchor.top - gap - height > 0
+      ? anchor.top - gap - height
+      : below;
+    popover.style.left = `${Math.max(gap, left)}px`;
+    popover.style.top = `${Math.max(gap, top)}px`;
+  }
+
+  function open(link, { byHover = false, focus = false } = {}) {
+    const popover = popoverFor(link);
+    if (!popover) return;
+    if (trigger && trigger !== link) close();
+    trigger = link;
+    openedByHover = byHover;
+    link.setAttribute("aria-expanded", "true");
+    if (!popover.matches(":popover-open")) popover.showPopover();
+    place(link, popover);
+    if (focus) popover.querySelector("a")?.focus();
+  }
+
+  function close() {
+    if (!trigger) return;
+    const popover = popoverFor(trigger);
+    if (popover?.matches(":popover-open")) popover.hidePopover();
+  }
+
+  function forget(popover) {
+    // The popover closed (Escape, outside click, or close()): tidy up.
+    if (!trigger || popoverFor(trigger) !== popover) return;
+    const link = trigger;
+    trigger = null;
+    link.setAttribute("aria-expanded", "false");
+    if (popover.contains(document.activeElement) || document.activeElement === document.body) {
+      link.focus();
+    }
+  }
+
+  function init() {
+    const mentions = document.querySelectorAll("a.mention[data-popover]");
+    for (const link of mentions) {
+      const popover = popoverFor(link);
+      if (!popover) continue;
+      link.setAttribute("aria-haspopup", "dialog");
+      link.setAttribute("aria-expanded", "false");
+      link.setAttribute("aria-controls", popover.id);
+    }
+    for (const popover of document.querySelectorAll(".popover[popover]")) {
+      popover.addEventListener("toggle", (event) => {
+        if (event.newState === "closed") forget(popover);
+      });
+      popover.addEventListener("pointerenter", () => clearTimeout(closeTimer));
+      popover.addEventListener("pointerleave", (event) => {
+        if (event.pointerType === "mouse" && openedByHover) scheduleClose();
+      });
+    }
+  }
+
+  function scheduleClose() {
+    clearTimeout(closeTimer);
+    closeTimer = setTimeout(() => { if (openedByHover) close(); }, HOVER_CLOSE_MS);
+  }
+
+  const mentionFrom = (event) => event.target.closest?.("a.mention[data-popover]");
+
+  document.addEventListener("pointerover", (event) => {
+    const link = mentionFrom(event);
+    if (!link || event.pointerType !== "mouse") return;
+    clearTimeout(closeTimer);
+    clearTimeout(openTimer);
+    if (trigger === link) return;
+    openTimer = setTimeout(() => open(link, { byHover: true }), HOVER_OPEN_MS);
+  });
+
+  document.addEventListener("pointerout", (event) => {
+    const link = mentionFrom(event);
+    if (!link || event.pointerType !== "mouse") return;
+    clearTimeout(openTimer);
+    if (trigger === link && openedByHover) scheduleClose();
+  });
+
+  document.addEventListener("click", (event) => {
+    const link = mentionFrom(event);
+    if (!link || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    // A second click on an open mention follows the link; a first one opens it.
+    if (trigger === link && !openedByHover) return;
+    if (trigger === link && openedByHover && event.detail > 0 && event.pointerType !== "touch") return;
+    event.preventDefault();
+    clearTimeout(openTimer);
+    // detail is 0 for a click made with the keyboard (Enter): move focus inside.
+    open(link, { focus: event.detail === 0 });
+  });
+
+  const reposition = () => {
+    if (trigger) place(trigger, popoverFor(trigger));
+  };
+  window.addEventListener("scroll", reposition, { passive: true });
+  window.addEventListener("resize", reposition, { passive: true });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

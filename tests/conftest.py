@@ -1,0 +1,32 @@
+import pytest
+
+from episodes.linking import relink_all
+from tests.factories import make_citation, make_episode, make_person, make_sentences, make_source, make_term
+
+
+@pytest.fixture
+def small_episode(db):
+    """An episode with a few linked sentences, a citation, a term and a person."""
+    episode = make_episode(number=138, slug="138-the-great-purges", title="The Great Purges",
+                           tagline="It was time to clean house.", series="The Soviet Union, Part 8")
+    sentences = make_sentences(
+        episode,
+        "The NKVD arrested thousands.",
+        "Stalin signed the lists.",
+        paragraph=1,
+    ) + make_sentences(
+        episode,
+        "Kopelev wrote: “We were forced to resort to barbaric methods.” The NKVD obeyed Stalin.",
+        paragraph=2,
+    )
+    nkvd = make_term("NKVD", aliases="People's Commissariat for Internal Affairs",
+                     category="organisation", definition="The Soviet interior ministry and secret police.")
+    stalin = make_person("Joseph Stalin", aliases="Stalin", born=1878, died=1953,
+                         role="General Secretary of the Communist Party.")
+    source = make_source("The Education of a True Believer", author="Lev Kopelev", year=1980,
+                         slug="education-of-a-true-believer")
+    make_citation(sentences[2], source, quoted_text="We were forced to resort to barbaric methods.",
+                  locator="p. 11")
+    relink_all()
+    episode.refresh_from_db()
+    return {"episode": episode, "nkvd": nkvd, "stalin": stalin, "source": source, "sentences": sentences}
