@@ -30,3 +30,13 @@ def small_episode(db):
     relink_all()
     episode.refresh_from_db()
     return {"episode": episode, "nkvd": nkvd, "stalin": stalin, "source": source, "sentences": sentences}
+
+
+from tests.browser import NO_CHROMIUM, browser_context, chromium_available, page  # noqa: E402,F401
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not chromium_available() and any(
+        "browser" in report.keywords for report in terminalreporter.stats.get("skipped", [])
+    ):
+        terminalreporter.write_line(NO_CHROMIUM, red=True, bold=True)

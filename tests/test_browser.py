@@ -1,0 +1,77 @@
+"""The reading room in a real browser: popovers by keyboard and hover, links back to the sentence."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+EPISODE = "/episodes/138-the-great-purges/"
+
+
+@pytest.fixture
+def site(live_server):
+    call_command("load_demo", verbosity=0)
+    return live_server.url
+
+
+def test_episode_138_opens_with_its_transcript(site, page):
+    page.goto(site + "/")
+    page.get_by_role("link", name="The Great Purges").click()
+    page.wait_for_url(re.compile(EPISODE))
+    assert page.locator("h1").inner_text() == "The Great Purges"
+    assert page.locator(".sentence").count() > 100
+
+
+def test_a_term_popover_opens_with_keyboard_and_closes_on_escape(site, page):
+    page.goto(site + EPISODE)
+    mention = page.locator('a.mention[href="/glossary/nkvd/"]').first
+    mention.focus()
+    page.keyboard.press("Enter")
+    popover = page.locator("#pop-term-nkvd")
+    popover.wait_for(state="visible")
+    assert "NKVD" in popover.inner_text()
+    assert mention.get_attribute("aria-expanded") == "true"
+    assert page.url.endswith(EPISODE)  # Enter opened the popover instead of leaving
+    # Focus moved into the popover, onto its link to the full entry.
+    assert page.evaluate("document.activeElement.closest('.popover')?.id") == "pop-term-nkvd"
+    page.keyboard.press("Escape")
+    popover.wait_for(state="hidden")
+    assert mention.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "/glossary/nkvd/"
+
+
+def test_a_person_popover_opens_on_hover(site, page):
+    page.goto(site + EPISODE)
+    mention = page.locator('a.mention[href="/people/sergei-kirov/"]').first
+    mention.scroll_into_view_if_needed()
+    mention.hover()
+    popover = page.locator("#pop-person-sergei-kirov")
+    popover.wait_for(state="visible")
+    text = popover.inner_text()
+    assert "Sergei Kirov" in text and "1886–1934" in text
+    # Only one popover at a time.
+    page.locator('a.mention[href="/glossary/nkvd/"]').first.hover()
+    page.locator("#pop-term-nkvd").wait_for(state="visible")
+    assert page.locator(".popover:popover-open").count() == 1
+
+
+def test_a_person_page_links_back_to_the_exact_sentence(site, page):
+    page.goto(site + EPISODE)
+    mention = page.locator('a.mention[href="/people/leonid-nikolaev/"]').first
+    position = mention.evaluate("link => link.closest('.sentence').id")
+    mention.focus()
+    page.keyboard.press("Enter")  # opens the popover
+    page.locator("#pop-person-leonid-nikolaev a").click()  # its link to the biography
+    page.wait_for_url(re.compile("/people/leonid-nikolaev/$"))
+    page.locator(f'.mention-list a[href$="#{position}"]').first.click()
+    page.wait_for_url(re.compile(f"{EPISODE}#{position}$"))
+    target = page.locator(f"#{position}")
+    assert target.evaluate("el => el.matches(':target')")
+    # Scrolled into view (smoothly, so wait for it to arrive).
+    page.wait_for_function(
+        """id => { const box = document.getElementById(id).getBoundingClientRect();
+                   return box.top >= 0 && box.top < innerHeight; }""",
+        arg=position,
+    )
