@@ -38,7 +38,7 @@ setup: $(VENV)/.installed .secret-key
 	@echo "==> Loading the demo episode, glossary, people and sources"
 	@$(MANAGE) load_demo
 
-test: $(VENV)/.installed-test
+test: setup $(VENV)/.installed-test
 	@echo "==> Running the test suite"
 	@$(VENV)/bin/pytest
 

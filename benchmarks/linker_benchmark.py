@@ -120,7 +120,9 @@ def timed(function):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1], formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.strip().splitlines()[0], formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--episodes", type=int, default=500, help="episodes to generate (default 500)")
     parser.add_argument("--words", type=int, default=4000, help="words per episode (default 4000)")
     parser.add_argument("--aliases", type=int, default=5000, help="aliases in the glossary (default 5000)")

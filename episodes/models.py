@@ -29,6 +29,12 @@ class EpisodeQuerySet(models.QuerySet):
 
 
 class Episode(models.Model):
+    class Timing(models.TextChoices):
+        NONE = "none", "No timings"
+        ESTIMATED = "estimated", "Estimated"
+        TIMED = "timed", "Timed"
+        ALIGNED = "aligned", "Aligned to the audio"
+
     number = models.PositiveIntegerField(unique=True)
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -42,6 +48,13 @@ class Episode(models.Model):
         "audio URL", max_length=500, blank=True, help_text="Used when no file is uploaded."
     )
     duration = models.DurationField(null=True, blank=True)
+    audio_is_synthetic = models.BooleanField(
+        default=False, help_text="A generated narration standing in for the real audio."
+    )
+    audio_note = models.CharField(
+        max_length=300, blank=True, help_text="Why there is no audio, when there is none."
+    )
+    timing = models.CharField(max_length=10, choices=Timing, default=Timing.NONE)
     summary = models.TextField(blank=True)
     # Written by render_transcript() whenever sentences, mentions or
     # citations change; pages serve it as it is.
@@ -61,9 +74,31 @@ class Episode(models.Model):
 
     @property
     def audio_source(self):
+        """Where the player gets the audio: our ranged view for files, else the URL."""
         if self.audio:
-            return self.audio.url
+            return reverse("episodes:audio", args=[self.slug])
         return self.audio_url
+
+    def is_timed(self):
+        return self.timing != self.Timing.NONE
+
+    def sentence_at(self, seconds):
+        """The sentence being spoken at a moment (the last one started by then)."""
+        return (
+            self.sentences.filter(start__isnull=False, start__lte=seconds)
+            .order_by("-start", "-position")
+            .first()
+        ) or self.sentences.filter(start__isnull=False).order_by("start").first()
+
+    def save_timings(self, timings, timing):
+        """Store [(start, end, words), …] for the sentences in order, then re-render."""
+        sentences = list(self.sentences.order_by("position"))
+        for sentence, (start, end, words) in zip(sentences, timings, strict=True):
+            sentence.start, sentence.end, sentence.words = start, end, words or []
+        Sentence.objects.bulk_update(sentences, ["start", "end", "words"], batch_size=500)
+        self.timing = timing
+        self.save(update_fields=["timing"])
+        self.render_transcript()
 
     def relink(self, linker=None):
         """Recompute automatic mentions, keep the editor's, then re-render."""
@@ -86,6 +121,8 @@ class Sentence(models.Model):
     text = models.TextField()
     start = models.FloatField(null=True, blank=True, help_text="Seconds from the start.")
     end = models.FloatField(null=True, blank=True, help_text="Seconds from the start.")
+    # [[char_start, char_end, t_start, t_end], …] where word-level evidence exists.
+    words = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["episode", "position"]

@@ -7,6 +7,13 @@ app_name = "episodes"
 urlpatterns = [
     path("", views.home, name="home"),
     path("episodes/<slug:slug>/", views.episode_detail, name="detail"),
+    path("episodes/<slug:slug>/audio/", views.episode_audio, name="audio"),
+    path("episodes/<slug:slug>/words.json", views.episode_words, name="words"),
+    path(
+        "episodes/<slug:slug>/transcript.<str:extension>",
+        views.transcript_export,
+        name="transcript_export",
+    ),
     path("glossary/", views.term_list, name="term_list"),
     path("glossary/<slug:slug>/", views.term_detail, name="term_detail"),
     path("people/", views.person_list, name="person_list"),

@@ -2,11 +2,16 @@
 
 from itertools import groupby
 
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from .audio import ranged_file_response
+from .exports import FORMATS, TIMED_FORMATS
 from .models import Citation, Episode, Mention, Person, Source, Term
+from .moments import format_moment, parse_moment
 
 
 def group_by_episode(items, sentence_of):
@@ -33,7 +38,55 @@ def home(request):
 @require_safe
 def episode_detail(request, slug):
     episode = get_object_or_404(Episode, slug=slug)
-    return render(request, "episodes/episode_detail.html", {"episode": episode})
+    moment = parse_moment(request.GET.get("t"))
+    transcript = episode.transcript_html
+    if moment is not None and episode.is_timed() and (sentence := episode.sentence_at(moment)):
+        # Focus (and so scroll to) the moment's sentence without JavaScript.
+        anchor = f'id="{sentence.anchor}" '
+        transcript = transcript.replace(
+            anchor, f'{anchor}autofocus tabindex="-1" aria-current="true" ', 1
+        )
+    duration = episode.duration.total_seconds() if episode.duration else None
+    context = {
+        "episode": episode,
+        "transcript": mark_safe(transcript),
+        "moment": moment,
+        "duration_seconds": int(duration) if duration else None,
+        "duration_label": format_moment(duration) if duration else "–:––",
+    }
+    return render(request, "episodes/episode_detail.html", context)
+
+
+@require_safe
+def episode_audio(request, slug):
+    episode = get_object_or_404(Episode, slug=slug)
+    if not episode.audio:
+        raise Http404("This episode has no audio file.")
+    return ranged_file_response(request, episode.audio)
+
+
+@require_safe
+def transcript_export(request, slug, extension):
+    episode = get_object_or_404(Episode, slug=slug)
+    if extension not in FORMATS:
+        raise Http404("Transcripts come as .vtt, .srt, .json or .txt.")
+    if extension in TIMED_FORMATS and not episode.is_timed():
+        raise Http404("This episode has no timings yet; try transcript.txt.")
+    content_type, export = FORMATS[extension]
+    response = HttpResponse(export(episode), content_type=content_type)
+    # Public data that podcast apps and other sites may fetch.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def episode_words(request, slug):
+    """Word timings for the player's word highlight, fetched once playback starts."""
+    episode = get_object_or_404(Episode, slug=slug)
+    words = dict(
+        episode.sentences.exclude(words=[]).values_list("position", "words")
+    )
+    return JsonResponse({"sentences": {str(k): v for k, v in words.items()}})
 
 
 def entity_list(request, queryset, template):

@@ -1,0 +1,36 @@
+"""An episode's transcript in the formats podcast apps read."""
+
+from .formats import Cue, write_podcast_json, write_srt, write_vtt
+
+
+def episode_cues(episode):
+    """One cue per timed sentence; an open end runs to the next start."""
+    sentences = [s for s in episode.sentences.order_by("position") if s.start is not None]
+    cues = []
+    for sentence, following in zip(sentences, sentences[1:] + [None]):
+        end = sentence.end
+        if end is None:
+            end = following.start if following else sentence.start
+        cues.append(Cue(start=sentence.start, end=end, text=sentence.text))
+    return cues
+
+
+def plain_text(episode):
+    """Title, tagline and paragraphs, in the shape import_transcript reads."""
+    lines = [f"{episode.number}: {episode.title}", ""]
+    if episode.tagline:
+        lines += [episode.tagline, ""]
+    paragraphs = {}
+    for paragraph, text in episode.sentences.order_by("position").values_list("paragraph", "text"):
+        paragraphs.setdefault(paragraph, []).append(text)
+    lines += [f"{' '.join(texts)}\n" for texts in paragraphs.values()]
+    return "\n".join(lines)
+
+
+FORMATS = {
+    "vtt": ("text/vtt; charset=utf-8", lambda episode: write_vtt(episode_cues(episode))),
+    "srt": ("application/x-subrip; charset=utf-8", lambda episode: write_srt(episode_cues(episode))),
+    "json": ("application/json", lambda episode: write_podcast_json(episode_cues(episode))),
+    "txt": ("text/plain; charset=utf-8", plain_text),
+}
+TIMED_FORMATS = {"vtt", "srt", "json"}
