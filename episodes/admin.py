@@ -4,12 +4,15 @@ and sources. Saving anything the linker reads queues a relink, so pages
 never compute links themselves.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
 
+from .importers import TranscriptError, decode_transcript, import_transcript
 from .models import Citation, Episode, Mention, Person, Sentence, Source, Term
 from .tasks import relink_episodes
+from .timed_import import TimingImportError, import_timings
 
 
 def queue_relink(episode_ids=None):
@@ -48,15 +51,72 @@ class CitationInline(admin.TabularInline):
     autocomplete_fields = ["sentence", "source"]
 
 
+class EpisodeAdminForm(forms.ModelForm):
+    """The episode, plus uploads of its transcript text and timings."""
+
+    transcript_file = forms.FileField(
+        required=False, help_text="Plain UTF-8 text; replaces the sentences (kept where unchanged)."
+    )
+    timings_file = forms.FileField(
+        required=False, help_text="WebVTT, SRT, Podcasting 2.0 JSON or HTML; times the sentences."
+    )
+
+    class Meta:
+        model = Episode
+        fields = "__all__"
+
+    def clean_transcript_file(self):
+        upload = self.cleaned_data.get("transcript_file")
+        if upload:
+            try:
+                self.cleaned_data["transcript_text"] = decode_transcript(upload.read(), upload.name)
+            except TranscriptError as error:
+                raise forms.ValidationError(str(error)) from None
+        return upload
+
+
 @admin.register(Episode)
 class EpisodeAdmin(admin.ModelAdmin):
+    form = EpisodeAdminForm
     list_display = ["number", "title", "series", "published", "sentence_count"]
     list_display_links = ["number", "title"]
     search_fields = ["title", "series", "summary"]
     list_filter = ["series"]
     prepopulated_fields = {"slug": ["number", "title"]}
     readonly_fields = ["transcript_rendered_at"]
-    actions = ["relink"]
+    actions = ["relink", "estimate_timings"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        episode = form.instance
+        if text := form.cleaned_data.get("transcript_text"):
+            try:
+                report = import_transcript(episode, text)
+                self.message_user(request, f"Transcript imported: {report}", messages.SUCCESS)
+            except TranscriptError as error:
+                self.message_user(request, f"Transcript not imported: {error}", messages.ERROR)
+        if upload := form.cleaned_data.get("timings_file"):
+            try:
+                mapping = import_timings(episode, upload.read(), upload.name)
+                self.message_user(
+                    request,
+                    f"Timings imported: {mapping.matched_sentences} of "
+                    f"{len(mapping.timings)} sentences timed.",
+                    messages.SUCCESS,
+                )
+            except TimingImportError as error:
+                self.message_user(request, f"Timings not imported: {error}", messages.ERROR)
+
+    @admin.action(description="Estimate timings from the duration")
+    def estimate_timings(self, request, queryset):
+        for episode in queryset:
+            if episode.timing in (Episode.Timing.TIMED, Episode.Timing.ALIGNED):
+                self.message_user(request, f"{episode}: kept its real timings.", messages.WARNING)
+            elif not episode.duration:
+                self.message_user(request, f"{episode}: set its duration first.", messages.ERROR)
+            else:
+                episode.estimate_timings()
+                self.message_user(request, f"{episode}: timings estimated.", messages.SUCCESS)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(sentence_total=Count("sentences"))

@@ -7,15 +7,23 @@ a mistake in any file leaves the database as it was.
 """
 
 import datetime
+import json
+import os
+import tempfile
+from itertools import groupby
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .importers import import_transcript, read_transcript
 from .linking import relink_all
 from .models import Citation, Episode, Person, Source, Term
+from .narration import NarrationUnavailable, synthesise, text_hash, write_mp3
+
+VOICE, WORDS_PER_MINUTE = "en-us", 170
 
 
 class DemoContentError(Exception):
@@ -174,3 +182,58 @@ def load_demo(directory):
     load_sources(sources, episode)
     relink_all([episode])
     return episode
+
+
+def write_json_atomically(path, data):
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        json.dump(data, file)
+    os.replace(temporary, path)
+
+
+def narrate(episode):
+    """
+    Give the episode a synthetic narration with exact timings, so the demo is
+    listenable offline. Generated once per text (cached by its hash); an
+    editor's real audio is never replaced. Returns a line for the log.
+    """
+    if episode.audio and not episode.audio_is_synthetic:
+        return "kept the episode's own audio"
+    sentences = episode.sentences.order_by("position").values_list("paragraph", "text")
+    paragraphs = [[text for _, text in group] for _, group in groupby(sentences, key=lambda s: s[0])]
+    stem = f"narration/{text_hash(paragraphs, VOICE, WORDS_PER_MINUTE)[:20]}"
+    audio_path = Path(settings.MEDIA_ROOT) / f"{stem}.mp3"
+    timings_path = audio_path.with_suffix(".json")
+    if audio_path.exists() and timings_path.exists():
+        timings = json.loads(timings_path.read_text(encoding="utf-8"))
+        outcome = "reused the cached synthetic narration"
+    else:
+        try:
+            narration = synthesise(paragraphs, voice=VOICE, words_per_minute=WORDS_PER_MINUTE)
+            audio_path.parent.mkdir(parents=True, exist_ok=True)
+            write_mp3(narration, audio_path)
+        except NarrationUnavailable as error:
+            episode.audio_note = f"the synthetic narration could not be made here ({error})"
+            episode.save(update_fields=["audio_note"])
+            return f"no narration: {error}"
+        timings = {
+            "duration": narration.duration,
+            "sentences": narration.sentences,
+            "words": narration.words,
+        }
+        write_json_atomically(timings_path, timings)
+        outcome = f"generated a synthetic narration ({narration.duration / 60:.1f} minutes)"
+    with transaction.atomic():
+        episode.audio.name = f"{stem}.mp3"
+        episode.audio_is_synthetic = True
+        episode.audio_note = ""
+        episode.duration = datetime.timedelta(seconds=round(timings["duration"], 3))
+        episode.save(update_fields=["audio", "audio_is_synthetic", "audio_note", "duration"])
+        episode.save_timings(
+            [
+                (round(start, 3), round(end, 3), [[a, b, round(t0, 3), round(t1, 3)] for a, b, t0, t1 in words])
+                for (start, end), words in zip(timings["sentences"], timings["words"], strict=True)
+            ],
+            Episode.Timing.TIMED,
+        )
+    return outcome

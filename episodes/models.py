@@ -90,6 +90,20 @@ class Episode(models.Model):
             .first()
         ) or self.sentences.filter(start__isnull=False).order_by("start").first()
 
+    def estimate_timings(self, pause_weight=12):
+        """Spread the known duration over sentences in proportion to their spoken length."""
+        if not self.duration:
+            raise ValueError("An estimate needs the episode's duration.")
+        texts = list(self.sentences.order_by("position").values_list("text", flat=True))
+        weights = [len(text) + pause_weight for text in texts]
+        scale = self.duration.total_seconds() / (sum(weights) or 1)
+        timings, cursor = [], 0.0
+        for weight in weights:
+            start = cursor
+            cursor += weight * scale
+            timings.append((round(start, 3), round(cursor - pause_weight * scale, 3), []))
+        self.save_timings(timings, self.Timing.ESTIMATED)
+
     def save_timings(self, timings, timing):
         """Store [(start, end, words), …] for the sentences in order, then re-render."""
         sentences = list(self.sentences.order_by("position"))

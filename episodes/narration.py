@@ -49,6 +49,10 @@ RATE_MINIMUM, RATE_MAXIMUM = 80, 450
 WORD = re.compile(r"\w+(?:['’.,\-]\w+)*")
 #: Samples at or below this magnitude count as silence when trimming a sentence's ends.
 SILENCE_THRESHOLD = 64
+#: LAME variable bit rate; 0.8 gives about 44 kbit/s for eSpeak's 22,050 Hz mono speech (the
+#: default, 76 kbit/s, is twice the size for nothing; constant bit rate pads the duration).
+MP3_BITRATE_MODE = "VARIABLE"
+MP3_COMPRESSION_LEVEL = 0.8
 #: Kept on each side of a sentence's audible part when trimming (seconds).
 EDGE_PAD = 0.02
 
@@ -371,12 +375,16 @@ def write_mp3(narration, path) -> None:
         import soundfile
     except (ImportError, OSError) as error:
         raise NarrationUnavailable(f"soundfile (libsndfile) cannot be loaded: {error}.") from error
+    if "MP3" not in soundfile.available_formats():
+        raise NarrationUnavailable(
+            f"this libsndfile ({soundfile.__libsndfile_version__}) cannot write MP3; it needs 1.1.0 or later.")
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".mp3.tmp")
     os.close(handle)
     try:
         soundfile.write(temporary, narration.samples, narration.sample_rate, format="MP3",
-                        subtype="MPEG_LAYER_III")
+                        subtype="MPEG_LAYER_III", bitrate_mode=MP3_BITRATE_MODE,
+                        compression_level=MP3_COMPRESSION_LEVEL)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it 0600

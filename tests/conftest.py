@@ -1,7 +1,15 @@
 import pytest
+from django.test import override_settings
 
 from episodes.linking import relink_all
 from tests.factories import make_citation, make_episode, make_person, make_sentences, make_source, make_term
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory):
+    """Uploaded and generated audio go to a folder of the test session's own."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")) as overridden:
+        yield overridden
 
 
 @pytest.fixture

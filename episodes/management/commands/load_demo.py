@@ -7,7 +7,7 @@ updates by slug and never duplicates.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from episodes.demo_content import DemoContentError, load_demo
+from episodes.demo_content import DemoContentError, load_demo, narrate
 from episodes.importers import TranscriptError
 from episodes.models import Citation, Mention, Person, Source, Term
 
@@ -21,12 +21,19 @@ class Command(BaseCommand):
             default=settings.DEMO_CONTENT_DIR,
             help="Where the demo YAML files live (default: episodes/demo).",
         )
+        parser.add_argument(
+            "--no-narration",
+            action="store_true",
+            help="Skip the synthetic narration (generated once, then cached in MEDIA_ROOT).",
+        )
 
-    def handle(self, *args, directory, **options):
+    def handle(self, *args, directory, no_narration, **options):
         try:
             episode = load_demo(directory)
         except (DemoContentError, TranscriptError) as error:
             raise CommandError(str(error)) from None
+        if not no_narration:
+            self.stdout.write(f"Narration: {narrate(episode)}.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded episode {episode}: {episode.sentences.count()} sentences, "
