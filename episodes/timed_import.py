@@ -33,7 +33,9 @@ def import_timings(episode, data, filename, *, dry_run=False):
         if not texts:
             raise TimingImportError("The episode has no transcript to time; import the text first.")
         mapping = map_cues(cues, texts)
-    except (TimingFormatError, CueMappingError) as error:
+    except TimingFormatError as error:  # already names the file and line
+        raise TimingImportError(str(error)) from None
+    except CueMappingError as error:
         raise TimingImportError(f"{filename}: {error}") from None
     if not dry_run:
         with transaction.atomic():

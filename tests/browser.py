@@ -22,6 +22,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # The player tests press play without a user gesture.
+    "--autoplay-policy=no-user-gesture-required",
 ]
 
 
@@ -30,7 +32,7 @@ def chromium_available():
 
 
 @pytest.fixture(scope="session")
-def browser_context():
+def playwright_session():
     if not chromium_available():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true but {CHROMIUM} is missing: install it (apt-get install chromium).")
@@ -40,17 +42,38 @@ def browser_context():
     # Playwright's sync API runs an event loop in this thread; the ORM calls
     # made by fixtures in the same thread are still synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    profile = tempfile.mkdtemp(prefix="companion-chromium-")
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1200, "height": 900},
-        )
-        yield context
-        context.close()
+        yield playwright
+
+
+def launch(playwright, **options):
+    """Chromium with a fresh profile of its own; returns (context, profile folder)."""
+    profile = tempfile.mkdtemp(prefix="companion-chromium-")
+    context = playwright.chromium.launch_persistent_context(
+        profile,
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1200, "height": 900},
+        **options,
+    )
+    return context, profile
+
+
+@pytest.fixture(scope="session")
+def browser_context(playwright_session):
+    context, profile = launch(playwright_session)
+    yield context
+    context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def no_script_page(playwright_session):
+    """A page in a browser with JavaScript switched off."""
+    context, profile = launch(playwright_session, java_script_enabled=False)
+    yield context.new_page()
+    context.close()
     shutil.rmtree(profile, ignore_errors=True)
 
 

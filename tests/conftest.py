@@ -24,7 +24,7 @@ def small_episode(db):
         paragraph=1,
     ) + make_sentences(
         episode,
-        "Kopelev wrote: “We were forced to resort to barbaric methods.” The NKVD obeyed Stalin.",
+        "Kopelev wrote: “We were forced to resort to barbaric methods.” and the NKVD obeyed Stalin.",
         paragraph=2,
     )
     nkvd = make_term("NKVD", aliases="People's Commissariat for Internal Affairs",
@@ -40,7 +40,14 @@ def small_episode(db):
     return {"episode": episode, "nkvd": nkvd, "stalin": stalin, "source": source, "sentences": sentences}
 
 
-from tests.browser import NO_CHROMIUM, browser_context, chromium_available, page  # noqa: E402,F401
+from tests.browser import (  # noqa: E402,F401
+    NO_CHROMIUM,
+    browser_context,
+    chromium_available,
+    no_script_page,
+    page,
+    playwright_session,
+)
 
 
 def pytest_terminal_summary(terminalreporter):

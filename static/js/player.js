@@ -91,13 +91,33 @@
     }
   }
 
+  // Whether a sentence is in view comes from an IntersectionObserver, and the
+  // scroll itself waits for the next frame: an update never forces layout.
+  const visible = new Set();
+  let scrollTarget = null;
+  let scrollFrame = 0;
+
+  function watchVisibility() {
+    const bottom = player.offsetHeight + 24; // measured once, not per update
+    const observer = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        if (entry.isIntersecting) visible.add(entry.target);
+        else visible.delete(entry.target);
+      }
+    }, { rootMargin: `-72px 0px -${bottom}px 0px` });
+    for (const sentence of sentences) observer.observe(sentence);
+  }
+
   function keepInView(sentence) {
-    const box = sentence.getBoundingClientRect();
-    const bottom = window.innerHeight - player.offsetHeight - 24;
-    if (box.top >= 72 && box.bottom <= bottom) return;
-    autoScrolling = true;
-    sentence.scrollIntoView({ block: "center", behavior: reducedMotion.matches ? "instant" : "smooth" });
-    if (reducedMotion.matches) autoScrolling = false;
+    scrollTarget = sentence;
+    if (scrollFrame) return;
+    scrollFrame = requestAnimationFrame(() => {
+      scrollFrame = 0;
+      if (!following || visible.has(scrollTarget)) return;
+      autoScrolling = true;
+      scrollTarget.scrollIntoView({ block: "center", behavior: reducedMotion.matches ? "instant" : "smooth" });
+      if (reducedMotion.matches) autoScrolling = false;
+    });
   }
 
   // ---- following, and "Back to now" --------------------------------------
@@ -385,6 +405,7 @@
   // ---- start ------------------------------------------------------------------
   audio.controls = false;
   controls.hidden = false;
+  watchVisibility();
   if (nowPanel && sentences.length) nowPanel.hidden = false;
   document.body.classList.add("has-player");
 

@@ -1,0 +1,191 @@
+"""Read-along in a real browser: the highlight follows the voice, clicks seek, moments open."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+EPISODE = "/episodes/138-the-great-purges/"
+
+
+@pytest.fixture
+def site(live_server):
+    call_command("load_demo", verbosity=0)  # the narration is generated once per test session
+    return live_server.url
+
+
+def starts(page):
+    return page.evaluate(
+        "Array.from(document.querySelectorAll('.sentence[data-start]'), s => [s.id, +s.dataset.start])"
+    )
+
+
+def current_id(page):
+    return page.evaluate("document.querySelector('.sentence[aria-current=\"true\"]')?.id ?? null")
+
+
+def in_view(page, element_id):
+    return page.evaluate(
+        """id => { const r = document.getElementById(id).getBoundingClientRect();
+                   return r.bottom > 0 && r.top < innerHeight; }""",
+        element_id,
+    )
+
+
+def click_sentence(page, element_id):
+    """Click the sentence's own text (an inline span's box can start on a line it shares)."""
+    page.evaluate("id => document.getElementById(id).scrollIntoView({block: 'center', behavior: 'instant'})", element_id)
+    box = page.evaluate(
+        """id => { const r = document.getElementById(id).getClientRects()[0];
+                   return {x: r.left + Math.min(12, r.width / 2), y: r.top + r.height / 2}; }""",
+        element_id,
+    )
+    target = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.closest('.sentence')?.id", [box["x"], box["y"]])
+    assert target == element_id, f"{element_id} is covered by {target}"
+    page.mouse.click(box["x"], box["y"])
+
+
+def wait_until_ready(page):
+    page.wait_for_function("() => document.getElementById('audio').readyState >= 1")
+
+
+def test_playing_moves_the_highlight_through_the_sentences_in_order(site, page):
+    page.goto(site + EPISODE)
+    wait_until_ready(page)
+    timeline = starts(page)
+    # Start just before the third sentence and listen at double speed.
+    page.evaluate(
+        """start => { const audio = document.getElementById('audio');
+                      window.seen = [];
+                      new MutationObserver(() => {
+                        const id = document.querySelector('.sentence[aria-current="true"]')?.id;
+                        if (id && window.seen.at(-1) !== id) window.seen.push(id);
+                      }).observe(document.querySelector('.transcript'),
+                                 {subtree: true, attributeFilter: ['aria-current']});
+                      audio.currentTime = start; audio.playbackRate = 2; audio.play(); }""",
+        timeline[2][1] - 1.0,
+    )
+    page.wait_for_function("() => window.seen.includes('s-4')", timeout=20_000)
+    page.evaluate("document.getElementById('audio').pause()")
+    seen = page.evaluate("window.seen")
+    assert seen[:3] == ["s-2", "s-3", "s-4"]
+    assert page.evaluate("document.getElementById('audio').currentTime") > timeline[3][1]
+
+
+def test_clicking_a_sentence_seeks_there_and_moves_the_highlight(site, page):
+    page.goto(site + EPISODE)
+    wait_until_ready(page)
+    target = dict(starts(page))["s-40"]
+    click_sentence(page, "s-40")
+    time = page.evaluate("document.getElementById('audio').currentTime")
+    assert abs(time - target) <= 0.25
+    assert current_id(page) == "s-40"
+    assert page.evaluate("document.getElementById('audio').paused")  # playing state kept: still paused
+
+
+def test_enter_on_a_focused_sentence_seeks_and_keeps_playing(site, page):
+    page.goto(site + EPISODE)
+    wait_until_ready(page)
+    page.evaluate("document.getElementById('audio').play()")
+    page.locator("#s-12").focus()
+    page.keyboard.press("Enter")
+    target = dict(starts(page))["s-12"]
+    assert abs(page.evaluate("document.getElementById('audio').currentTime") - target) <= 0.25
+    assert not page.evaluate("document.getElementById('audio').paused")
+    assert current_id(page) == "s-12"
+
+
+def test_a_moment_link_opens_at_that_time(site, page):
+    page.goto(site + EPISODE + "?t=600")
+    page.wait_for_function("() => Math.abs(document.getElementById('audio').currentTime - 600) < 0.25")
+    timeline = starts(page)
+    expected = [sid for sid, start in timeline if start <= 600][-1]
+    assert current_id(page) == expected
+    page.wait_for_function(
+        "id => { const r = document.getElementById(id).getBoundingClientRect(); "
+        "return r.top >= 0 && r.bottom <= innerHeight; }",
+        arg=expected,
+    )
+
+
+def test_a_media_fragment_moment_works_too(site, page):
+    page.goto(site + EPISODE + "#t=10:00")
+    page.wait_for_function("() => Math.abs(document.getElementById('audio').currentTime - 600) < 0.25")
+
+
+def test_a_moment_link_scrolls_to_its_sentence_without_javascript(site, no_script_page):
+    no_script_page.goto(site + EPISODE + "?t=600")
+    assert no_script_page.evaluate("scrollY") > 1000
+    focused = no_script_page.evaluate("document.activeElement.id")
+    assert re.fullmatch(r"s-\d+", focused)
+    for _ in range(50):  # the focus scroll is smooth: give it time to arrive
+        if in_view(no_script_page, focused):
+            break
+        no_script_page.wait_for_timeout(100)
+    assert in_view(no_script_page, focused)
+
+
+def test_scrolling_away_stops_following_and_back_to_now_returns(site, page):
+    page.goto(site + EPISODE + "?t=300")
+    page.wait_for_function("() => Math.abs(document.getElementById('audio').currentTime - 300) < 0.25")
+    page.evaluate("document.getElementById('audio').play()")
+    now_id = current_id(page)
+    page.wait_for_timeout(800)  # let the smooth scroll to the moment settle
+    back = page.get_by_role("button", name="Back to now")
+    assert back.is_hidden()
+    page.mouse.move(400, 300)
+    page.mouse.wheel(0, 4000)
+    back.wait_for(state="visible")
+    page.wait_for_timeout(500)
+    assert not in_view(page, current_id(page) or now_id)
+    back.click()
+    assert back.is_hidden()
+    page.wait_for_function(
+        """() => { const s = document.querySelector('.sentence[aria-current="true"]');
+                   const r = s.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }"""
+    )
+
+
+def test_the_now_panel_changes_with_the_paragraph(site, page):
+    page.goto(site + EPISODE)
+    wait_until_ready(page)
+    names = "Array.from(document.querySelectorAll('#now .now-list a'), a => a.textContent)"
+    click_sentence(page, "s-9")  # paragraph 1: the NKVD
+    first = page.evaluate(names)
+    assert "NKVD" in first
+    paragraph_two = page.evaluate("document.querySelector('#p-2 .sentence').id")
+    click_sentence(page, paragraph_two)
+    second = page.evaluate(names)
+    assert "Martemyan Ryutin" in second and second != first
+    # Its entries open the same popovers.
+    page.locator("#now .now-list a", has_text="Martemyan Ryutin").click()
+    page.locator("#pop-person-martemyan-ryutin").wait_for(state="visible")
+
+
+def test_keyboard_shortcuts_control_the_player(site, page):
+    page.goto(site + EPISODE)
+    wait_until_ready(page)
+    page.locator("h1").click()
+    page.keyboard.press("Space")
+    page.wait_for_function("() => !document.getElementById('audio').paused")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.getElementById('audio').currentTime") >= 30
+    page.keyboard.press("]")
+    assert page.evaluate("document.getElementById('audio').playbackRate") == 1.25
+    page.keyboard.press("Space")
+    assert page.evaluate("document.getElementById('audio').paused")
+
+
+def test_the_listening_position_is_offered_on_return(site, page):
+    page.goto(site + EPISODE + "?t=754")
+    page.wait_for_function("() => Math.abs(document.getElementById('audio').currentTime - 754) < 0.25")
+    page.evaluate("document.getElementById('audio').play()")
+    page.wait_for_timeout(300)
+    page.evaluate("document.getElementById('audio').pause()")
+    page.goto(site + EPISODE)
+    resume = page.get_by_role("button", name=re.compile(r"Resume at 12:3\d"))
+    resume.wait_for(state="visible")
+    resume.click()
+    page.wait_for_function("() => document.getElementById('audio').currentTime >= 754")
