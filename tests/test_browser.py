@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,14 +33,14 @@ def test_a_term_popover_opens_with_keyboard_and_closes_on_escape(site, page):
     popover = page.locator("#pop-term-nkvd")
     popover.wait_for(state="visible")
     assert "NKVD" in popover.inner_text()
-    assert mention.get_attribute("aria-expanded") == "true"
+    expect(mention).to_have_attribute("aria-expanded", "true")
     assert page.url.endswith(EPISODE)  # Enter opened the popover instead of leaving
     # Focus moved into the popover, onto its link to the full entry.
     assert page.evaluate("document.activeElement.closest('.popover')?.id") == "pop-term-nkvd"
     page.keyboard.press("Escape")
     popover.wait_for(state="hidden")
-    assert mention.get_attribute("aria-expanded") == "false"
-    assert page.evaluate("document.activeElement.getAttribute('href')") == "/glossary/nkvd/"
+    expect(mention).to_have_attribute("aria-expanded", "false")
+    expect(mention).to_be_focused()
 
 
 def test_a_person_popover_opens_on_hover(site, page):
@@ -54,7 +55,7 @@ def test_a_person_popover_opens_on_hover(site, page):
     # Only one popover at a time.
     page.locator('a.mention[href="/glossary/nkvd/"]').first.hover()
     page.locator("#pop-term-nkvd").wait_for(state="visible")
-    assert page.locator(".popover:popover-open").count() == 1
+    expect(page.locator(".popover:popover-open")).to_have_count(1)
 
 
 def test_a_person_page_links_back_to_the_exact_sentence(site, page):

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -141,7 +142,7 @@ def test_scrolling_away_stops_following_and_back_to_now_returns(site, page):
     page.wait_for_timeout(500)
     assert not in_view(page, current_id(page) or now_id)
     back.click()
-    assert back.is_hidden()
+    expect(back).to_be_hidden()
     page.wait_for_function(
         """() => { const s = document.querySelector('.sentence[aria-current="true"]');
                    const r = s.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }"""
@@ -189,3 +190,23 @@ def test_the_listening_position_is_offered_on_return(site, page):
     resume.wait_for(state="visible")
     resume.click()
     page.wait_for_function("() => document.getElementById('audio').currentTime >= 754")
+
+
+def test_chromiums_own_track_parser_reads_our_webvtt_export(site, page):
+    page.goto(site + EPISODE)
+    cues = page.evaluate(
+        """async () => {
+             const audio = document.getElementById('audio');
+             const track = document.createElement('track');
+             track.kind = 'captions'; track.src = 'transcript.vtt'; track.default = true;
+             audio.append(track);
+             await new Promise((resolve, reject) => { track.onload = resolve; track.onerror = reject; });
+             return Array.from(track.track.cues, c => [c.startTime, c.endTime, c.text]);
+           }"""
+    )
+    sentences = page.evaluate(
+        "Array.from(document.querySelectorAll('.sentence[data-start]'), s => [+s.dataset.start, +s.dataset.end])"
+    )
+    assert len(cues) == len(sentences) == 107
+    for (start, end, text), (sentence_start, sentence_end) in zip(cues, sentences):
+        assert abs(start - sentence_start) < 0.001 and abs(end - sentence_end) < 0.001 and text

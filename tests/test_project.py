@@ -97,3 +97,59 @@ def test_saving_a_person_in_the_admin_relinks(editor, small_episode, django_capt
     assert Mention.objects.filter(person__slug="lev-kopelev").count() == 2
     episode.refresh_from_db()
     assert 'href="/people/lev-kopelev/"' in episode.transcript_html
+
+
+def episode_form(episode, **extra):
+    data = {
+        "number": episode.number, "title": episode.title, "slug": episode.slug,
+        "tagline": episode.tagline, "series": episode.series, "published": "", "audio_url": "",
+        "duration": "", "summary": "", "audio_note": "", "timing": episode.timing,
+    }
+    return data | extra
+
+
+def test_the_admin_imports_timings_from_an_upload(editor, small_episode):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    episode = small_episode["episode"]
+    vtt = SimpleUploadedFile("t.vtt", (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nThe NKVD arrested thousands.\n\n"
+        "00:00:02.000 --> 00:00:03.000\nStalin signed the lists.\n\n00:00:03.000 --> 00:00:09.000\n"
+        "Kopelev wrote: We were forced to resort to barbaric methods. and the NKVD obeyed Stalin.\n"
+    ).encode())
+    response = editor.post(f"/admin/episodes/episode/{episode.pk}/change/",
+                           episode_form(episode, timings_file=vtt), follow=True)
+    assert "Timings imported: 3 of 3 sentences timed." in response.content.decode()
+    assert list(episode.sentences.values_list("start", flat=True)) == [1.0, 2.0, 3.0]
+
+
+def test_the_admin_refuses_a_timing_file_that_does_not_match(editor, small_episode):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    episode = small_episode["episode"]
+    vtt = SimpleUploadedFile("t.vtt", b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nPasta recipes for beginners.\n")
+    response = editor.post(f"/admin/episodes/episode/{episode.pk}/change/",
+                           episode_form(episode, timings_file=vtt), follow=True)
+    assert "Timings not imported" in response.content.decode()
+    assert not episode.sentences.filter(start__isnull=False).exists()
+
+
+def test_the_admin_refuses_a_binary_transcript_upload(editor, small_episode):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    episode = small_episode["episode"]
+    upload = SimpleUploadedFile("t.txt", b"\x00\x01binary")
+    response = editor.post(f"/admin/episodes/episode/{episode.pk}/change/",
+                           episode_form(episode, transcript_file=upload))
+    assert response.status_code == 200  # the form comes back with the error
+    assert "looks like a binary file" in response.content.decode()
+
+
+def test_the_admin_estimates_timings(editor, small_episode):
+    episode = small_episode["episode"]
+    episode.duration = __import__("datetime").timedelta(minutes=1)
+    episode.save()
+    editor.post("/admin/episodes/episode/", {"action": "estimate_timings", "_selected_action": [episode.pk]})
+    episode.refresh_from_db()
+    assert episode.timing == "estimated"
+    assert not episode.sentences.filter(start__isnull=True).exists()
