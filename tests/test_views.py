@@ -1,5 +1,7 @@
 """Every page answers, shows what it should, and keeps its query count flat."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -130,12 +132,13 @@ def test_writes_are_refused_on_read_only_pages(client, small_episode):
 
 
 def large_episode(sentence_count):
-    episode = make_episode(number=500, slug="500-large")
+    episode = make_episode(number=500, slug="500-large", duration=datetime.timedelta(hours=1))
     make_sentences(episode, *[f"Stalin told the NKVD about Kirov, number {n}." for n in range(sentence_count)])
     make_term("NKVD")
     make_person("Joseph Stalin", aliases="Stalin")
     make_person("Sergei Kirov", aliases="Kirov")
     relink_all()
+    episode.estimate_timings()
     return episode
 
 
@@ -148,6 +151,9 @@ def large_episode(sentence_count):
         ("/glossary/nkvd/", 4),
         ("/people/", 2),
         ("/people/joseph-stalin/", 3),
+        ("/sources/", 2),
+        ("/episodes/500-large/transcript.vtt", 3),
+        ("/episodes/500-large/words.json", 3),
     ],
 )
 def test_query_counts_do_not_grow_with_sentences_or_mentions(client, django_assert_max_num_queries, url, limit):
