@@ -12,22 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 
-def split_aliases(text):
-    """Aliases are edited one per line; blank lines and stray spaces don't count."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-class EpisodeQuerySet(models.QuerySet):
-    def published(self):
-        return self.filter(published__isnull=False, published__lte=timezone.localdate())
-
-    def mentioning(self, entity):
-        """Episodes with a visible mention of a term or person."""
-        return self.filter(
-            sentences__mentions__in=Mention.objects.visible().of(entity)
-        ).distinct()
-
-
 class Episode(models.Model):
     class Timing(models.TextChoices):
         NONE = "none", "No timings"
@@ -60,8 +44,6 @@ class Episode(models.Model):
     # citations change; pages serve it as it is.
     transcript_html = models.TextField(blank=True, editable=False)
     transcript_rendered_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    objects = EpisodeQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]
@@ -199,11 +181,8 @@ class Entity(models.Model):
 
     @property
     def alias_list(self):
-        return split_aliases(self.aliases)
-
-    def names(self):
-        """The name and every alias, each once."""
-        return list(dict.fromkeys([self.name, *self.alias_list]))
+        """Aliases are edited one per line; blank lines and stray spaces don't count."""
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
 
 
 class Term(Entity):
