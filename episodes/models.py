@@ -6,10 +6,56 @@ sentences; the episode keeps its transcript pre-rendered (with links,
 popovers and footnotes) so a page view never walks sentences one by one.
 """
 
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
+
+
+class PostgresSearchDocument(Func):
+    """
+    A weighted tsvector stored on PostgreSQL. SQLite searches its FTS5 tables
+    (see the search migration) instead, so there the column stays NULL.
+    """
+
+    output_field = SearchVectorField()
+
+    def __init__(self, *weighted_fields):
+        vector = None
+        for field, weight in weighted_fields:
+            part = SearchVector(field, weight=weight, config="english")
+            vector = part if vector is None else vector + part
+        super().__init__(vector)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+
+def search_document(*weighted_fields):
+    return models.GeneratedField(
+        expression=PostgresSearchDocument(*weighted_fields),
+        output_field=SearchVectorField(null=True),
+        db_persist=True,
+        editable=False,
+    )
+
+
+def search_names(*fields):
+    """Every name an entry goes by, lower-cased, one per line: for exact and fuzzy matching."""
+    parts = []
+    for field in fields:
+        parts += [field, Value("\n")]
+    return models.GeneratedField(
+        expression=Lower(Concat(*parts[:-1], output_field=models.TextField())),
+        output_field=models.TextField(),
+        db_persist=True,
+        editable=False,
+    )
 
 
 class Episode(models.Model):
@@ -119,6 +165,7 @@ class Sentence(models.Model):
     end = models.FloatField(null=True, blank=True, help_text="Seconds from the start.")
     # [[char_start, char_end, t_start, t_end], …] where word-level evidence exists.
     words = models.JSONField(default=list, blank=True)
+    search_vector = search_document(("text", "A"))
 
     class Meta:
         ordering = ["episode", "position"]
@@ -197,6 +244,10 @@ class Term(Entity):
     category = models.CharField(max_length=20, choices=Category, default=Category.CONCEPT)
     definition = models.CharField(max_length=300, help_text="Shown in the popover.")
     article = models.TextField(blank=True)
+    search_names = search_names("name", "aliases")
+    search_vector = search_document(
+        ("name", "A"), ("aliases", "A"), ("definition", "B"), ("article", "C")
+    )
     episode_wording = models.TextField(
         blank=True, help_text="Where an episode's wording differs from the record."
     )
@@ -217,6 +268,10 @@ class Person(Entity):
     died = models.SmallIntegerField(null=True, blank=True)
     role = models.CharField(max_length=160, help_text="One line, shown in the popover.")
     biography = models.TextField(blank=True)
+    search_names = search_names("name", "full_name", "aliases")
+    search_vector = search_document(
+        ("name", "A"), ("full_name", "A"), ("aliases", "A"), ("role", "B"), ("biography", "C")
+    )
 
     class Meta(Entity.Meta):
         verbose_name_plural = "people"
@@ -332,6 +387,10 @@ class Source(models.Model):
     url = models.URLField("URL", max_length=500, blank=True)
     isbn = models.CharField("ISBN", max_length=20, blank=True)
     note = models.TextField(blank=True)
+    search_names = search_names("title", "author")
+    search_vector = search_document(
+        ("title", "A"), ("author", "A"), ("publisher", "B"), ("note", "C")
+    )
 
     class Meta:
         ordering = ["author", "title"]

@@ -12,6 +12,7 @@ from .audio import ranged_file_response
 from .exports import FORMATS, TIMED_FORMATS
 from .models import Citation, Episode, Mention, Person, Source, Term
 from .moments import format_moment, parse_moment
+from .search import GROUPS, search
 
 
 def group_by_episode(items, sentence_of):
@@ -155,3 +156,20 @@ def source_detail(request, slug):
         "episodes/source_detail.html",
         {"source": source, "citations": group_by_episode(citations, lambda c: c.sentence)},
     )
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def search_page(request):
+    """Results grouped by kind; htmx asks for just the results as the reader types."""
+    query = request.GET.get("q", "")
+    group = request.GET.get("group")
+    try:
+        page = max(1, min(int(request.GET.get("page", 1)), 1000))
+    except ValueError:
+        page = 1
+    results = search(query, group if group in GROUPS else None, page)
+    template = "episodes/search.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, {"results": results, "query": query})

@@ -1,0 +1,178 @@
+"""Search: the same behaviour on SQLite (FTS5) and PostgreSQL (tsvector, pg_trgm)."""
+
+import pytest
+from django.core.management import call_command
+
+from episodes.models import Sentence
+from episodes.search import parse_query, search
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The real demo content, loaded once for this module."""
+    with django_db_blocker.unblock():
+        call_command("load_demo", "--no-narration", verbosity=0)
+        yield
+        call_command("flush", "--noinput", verbosity=0)
+
+
+def group(results, key):
+    return next(g for g in results.groups if g.key == key)
+
+
+def names(results, key):
+    return [str(item) for item in group(results, key).items]
+
+
+def moment_texts(results):
+    return [item.text for item in group(results, "moments").items]
+
+
+def test_a_transliteration_finds_the_person_and_every_moment(demo):
+    results = search("Ezhov")
+    assert names(results, "people")[0] == "Nikolai Yezhov"
+    moments = moment_texts(results)
+    assert moments and all("Yezhov" in text for text in moments)
+    assert group(results, "moments").count >= 6
+
+
+def test_stemming_finds_every_form(demo):
+    texts = " ".join(moment_texts(search("purged", group="moments", per_page=100)))
+    assert "purged" in texts and "purges" in texts and "purge " in texts
+
+
+def test_prefix_matching_while_typing(demo):
+    assert names(search("Yez"), "people")[0] == "Nikolai Yezhov"
+    assert group(search("Kir"), "moments").count > 0
+
+
+def test_a_quoted_phrase_matches_words_in_order(demo):
+    texts = moment_texts(search('"show trials"', group="moments", per_page=100))
+    assert texts and all("show trial" in text.lower() for text in texts)
+    loose = group(search("trials show", group="moments"), "moments").count
+    assert loose >= len(texts)
+
+
+def test_case_and_diacritics_are_ignored(demo):
+    assert names(search("nkvd"), "terms")[0] == "NKVD"
+    assert names(search("Yézhov"), "people")[0] == "Nikolai Yezhov"
+
+
+def test_an_alias_finds_its_entry_both_ways(demo):
+    assert names(search("NKVD"), "terms")[0] == "NKVD"
+    assert names(search("People's Commissariat for Internal Affairs"), "terms")[0] == "NKVD"
+    long_form = moment_texts(search("NKVD", group="moments", per_page=100))
+    assert any("People’s Commissariat for Internal Affairs" in text for text in long_form)
+
+
+@pytest.mark.parametrize("typo, person", [("Zinovev", "Grigory Zinoviev"), ("Kamanev", "Lev Kamenev"),
+                                          ("Bukarin", "Nikolai Bukharin")])
+def test_typos_in_names_still_find_the_person(demo, typo, person):
+    results = search(typo)
+    assert names(results, "people")[0] == person
+    assert group(results, "people").fuzzy
+    assert group(results, "moments").count > 0  # the moments where they are mentioned
+
+
+def test_a_near_miss_offers_did_you_mean(demo):
+    results = search("Bukarin")
+    assert results.suggestion.lower() == "bukharin"
+
+
+def test_an_exact_name_ranks_first(demo):
+    assert names(search("Stalin"), "people")[0] == "Joseph Stalin"
+    assert names(search("Great Terror"), "terms")[0] == "Great Terror"
+
+
+def test_transcript_hits_are_marked_and_link_to_their_moment(client, demo):
+    html = client.get("/search/?q=Smolny").content.decode()
+    sentence = Sentence.objects.get(text__contains="Smolny Institute, walking")
+    assert f'href="/episodes/138-the-great-purges/#s-{sentence.position}"' in html
+    assert "<mark>Smolny" in html
+
+
+def test_moments_link_with_their_time_when_timed(client, demo):
+    sentence = Sentence.objects.get(text__contains="Smolny Institute, walking")
+    sentence.start, sentence.end = 754.2, 760.0
+    sentence.save()
+    html = client.get("/search/?q=Smolny").content.decode()
+    assert f'href="/episodes/138-the-great-purges/?t=754#s-{sentence.position}"' in html
+    assert "12:34" in html
+
+
+def test_results_are_grouped_with_counts_and_filterable(client, demo):
+    html = client.get("/search/?q=NKVD").content.decode()
+    for label in ("Terms", "People", "Sources", "Transcript moments"):
+        assert label in html
+    only_terms = client.get("/search/?q=NKVD&group=terms").content.decode()
+    assert 'id="group-terms"' in only_terms and 'id="group-moments"' not in only_terms
+
+
+def test_common_words_come_in_pages(demo):
+    first = search("party", group="moments", page=1, per_page=5)
+    second = search("party", group="moments", page=2, per_page=5)
+    assert first.has_next
+    assert {s.pk for s in group(first, "moments").items}.isdisjoint(s.pk for s in group(second, "moments").items)
+
+
+def test_htmx_gets_only_the_results(client, demo):
+    response = client.get("/search/?q=Kirov", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="results"') and "<html" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_search_page_works_as_a_plain_form(client, demo):
+    html = client.get("/search/?q=Kirov").content.decode()
+    assert '<form class="filter search-form" role="search" method="get"' in html
+    assert "Sergei Kirov" in html
+
+
+def test_every_page_has_the_search_box_in_its_header(client, demo):
+    for url in ["/", "/glossary/", "/people/joseph-stalin/", "/episodes/138-the-great-purges/"]:
+        assert 'type="search" id="site-search-q" name="q"' in client.get(url).content.decode()
+
+
+def test_nothing_found_has_a_helpful_empty_state(client, demo):
+    html = client.get("/search/?q=xylophone").content.decode()
+    assert "Nothing found for “xylophone”" in html
+
+
+HOSTILE = [
+    '"', '""', '"unclosed phrase', "*", "purg*", "-Stalin", "Stalin -Kirov", "AND", "OR", "NEAR",
+    "Stalin AND OR NEAR Kirov", "NEAR(Stalin Kirov)", "(((", ")", "Kirov's", "'", "''", "\\",
+    "'; DROP TABLE episodes_sentence; --", "1' OR '1'='1", "Robert'); DROP TABLE students;--",
+    "\x00\x01\x1b[31m", "Сталин", "斯大林", "ستالين", "🙂", "a:b", "^", "{x}", "col:text", "$$", "&|!<->",
+    "x" * 100_000, "Stalin " * 20_000,
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_queries_never_fail(client, demo, query):
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    assert "<script" not in response.content.decode().split('<main id="main"')[1].split("</main>")[0]
+
+
+def test_sql_looking_queries_leave_the_data_alone(client, demo):
+    before = Sentence.objects.count()
+    client.get("/search/", {"q": "'; DROP TABLE episodes_sentence; --"})
+    assert Sentence.objects.count() == before
+
+
+def test_a_huge_query_is_cut_to_a_sensible_length():
+    parsed = parse_query("Stalin " * 20_000)
+    assert len(parsed.words) <= 10
+
+
+def test_the_search_index_follows_edits(demo):
+    sentence = Sentence.objects.filter(episode__slug="138-the-great-purges").first()
+    original = sentence.text
+    sentence.text = original + " Zeppelinesque."
+    sentence.save()
+    assert group(search("Zeppelinesque"), "moments").count == 1
+    sentence.text = original
+    sentence.save()
+    assert group(search("Zeppelinesque"), "moments").count == 0
