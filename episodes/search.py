@@ -223,6 +223,7 @@ class Group:
     count: int = 0
     items: list = field(default_factory=list)
     fuzzy: bool = False  # found by typo tolerance, not by the words as typed
+    exact: bool = False  # the query is the name of one of these
 
 
 @dataclass
@@ -241,7 +242,9 @@ class SearchResults:
 
     @property
     def shown(self):
-        return [g for g in self.groups if g.items and (self.active in (None, g.key))]
+        """Groups with something to show; a group holding an exact name comes first."""
+        groups = [g for g in self.groups if g.items and (self.active in (None, g.key))]
+        return sorted(groups, key=lambda g: not g.exact)
 
     @property
     def has_next(self):
@@ -316,7 +319,7 @@ def search(raw, group=None, page=1, per_page=20):
             alternatives += entity_names(model, exact)
         page_ids = ids[offset : offset + per_page] if active == key else ids[:5]
         items = fetch_in_order(model.objects.all(), page_ids) if active in (None, key) else []
-        results.groups.append(Group(key, label, len(ids), items, fuzzy))
+        results.groups.append(Group(key, label, len(ids), items, fuzzy, exact=bool(exact) and not fuzzy))
 
     count, rows = engine.moments(
         parsed, alternatives, offset if active == "moments" else 0, per_page if active == "moments" else 10

@@ -176,3 +176,8 @@ def test_the_search_index_follows_edits(demo):
     sentence.text = original
     sentence.save()
     assert group(search("Zeppelinesque"), "moments").count == 0
+
+
+def test_the_group_holding_an_exact_name_is_shown_first(demo):
+    assert search("Ezhov").shown[0].key == "people"
+    assert search("NKVD").shown[0].key == "terms"
