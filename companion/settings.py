@@ -54,8 +54,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "accounts",
     "episodes",
 ]
+
+# Listeners sign up to post notes; a custom user model from the start.
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "episodes:home"
+LOGOUT_REDIRECT_URL = "episodes:home"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -117,6 +124,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache: Redis when REDIS_URL is set (shared by every worker, also the
+# rate-limit store); otherwise local memory, and rate limits are counted in
+# the database so they still hold across gunicorn workers.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+RATE_LIMIT_USE_CACHE = bool(REDIS_URL)
+
+
+def rate(name, default):
+    """'10/60' from DJANGO_RATE_LIMIT_<NAME>: 10 attempts per 60 seconds."""
+    count, seconds = os.environ.get(f"DJANGO_RATE_LIMIT_{name.upper()}", default).split("/")
+    return int(count), int(seconds)
+
+
+RATE_LIMITS = {
+    "signup": rate("signup", "5/3600"),
+    "login": rate("login", "10/300"),
+    "note": rate("note", "10/600"),
+    "flag": rate("flag", "20/3600"),
+}
+TRUSTED_PROXY_HEADER = os.environ.get("DJANGO_TRUSTED_PROXY_HEADER", "")
+
+# A new account's first notes wait for a moderator.
+NOTES_HELD_FOR_NEW_ACCOUNTS = int(os.environ.get("DJANGO_NOTES_HELD_FOR_NEW_ACCOUNTS", "2"))
+NOTE_MAX_LENGTH = 2000
+
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "companion@localhost")
 
 # Slow work (relinking after an edit) runs as a task. The immediate backend
 # runs it in-process at enqueue time, which is right for one small site.

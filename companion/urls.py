@@ -4,5 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
+    path("accounts/", include("accounts.urls")),
     path("", include("episodes.urls")),
 ]

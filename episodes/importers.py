@@ -13,6 +13,7 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import F
 
+from .anchoring import reanchor_notes
 from .models import Sentence
 from .splitter import parse_transcript
 
@@ -30,6 +31,8 @@ class ImportReport:
     created: int = 0
     removed: int = 0
     mentions: int = 0
+    notes_kept: int = 0
+    notes_orphaned: int = 0
     unchanged: bool = False
 
     def __str__(self):
@@ -37,7 +40,8 @@ class ImportReport:
             return f"Unchanged: {self.sentences} sentences already match the file."
         return (
             f"{self.sentences} sentences: {self.kept} kept, {self.created} new, "
-            f"{self.removed} removed; {self.mentions} mentions linked."
+            f"{self.removed} removed; {self.mentions} mentions linked; "
+            f"{self.notes_kept} notes re-anchored, {self.notes_orphaned} orphaned."
         )
 
 
@@ -132,6 +136,7 @@ def import_transcript(episode, text, *, relink=True):
     Sentence.objects.bulk_update(kept, ["position", "paragraph"], batch_size=500)
     Sentence.objects.bulk_create(created, batch_size=500)
     report.kept, report.created, report.removed = len(kept), len(created), len(removed)
+    report.notes_kept, report.notes_orphaned = reanchor_notes(episode)
     if relink:
         report.mentions = episode.relink()
     return report

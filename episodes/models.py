@@ -437,3 +437,7 @@ class Citation(models.Model):
             if index >= 0:
                 return index + len(self.quoted_text)
         return len(self.sentence.text)
+
+
+# Discussion notes live in their own module; Django finds models through this one.
+from .notes import Flag, ModerationEvent, Note  # noqa: E402,F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import discussion, moderation, views
 
 app_name = "episodes"
 
@@ -21,4 +21,15 @@ urlpatterns = [
     path("sources/", views.source_list, name="source_list"),
     path("sources/<slug:slug>/", views.source_detail, name="source_detail"),
     path("search/", views.search_page, name="search"),
+    # Discussion notes (episodes/discussion.py)
+    path("episodes/<slug:slug>/notes/", discussion.note_list, name="notes"),
+    path("episodes/<slug:slug>/notes/new/", discussion.note_create, name="note_create"),
+    path("episodes/<slug:slug>/notes.atom", discussion.NotesFeed(), name="notes_feed"),
+    path("notes/<int:pk>/reply/", discussion.note_reply, name="note_reply"),
+    path("notes/<int:pk>/edit/", discussion.note_edit, name="note_edit"),
+    path("notes/<int:pk>/delete/", discussion.note_delete, name="note_delete"),
+    path("notes/<int:pk>/flag/", discussion.note_flag, name="note_flag"),
+    # Moderation (episodes/moderation.py)
+    path("moderation/", moderation.queue, name="moderation"),
+    path("moderation/notes/<int:pk>/<str:action>/", moderation.act, name="moderation_act"),
 ]
