@@ -1,3 +1,7 @@
+"""Sign-up: Django's user creation plus a public name and a honeypot."""
+
+import unicodedata
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
@@ -7,11 +11,28 @@ from .models import User
 class SignupForm(UserCreationForm):
     # A field people never see (hidden with CSS, skipped by keyboard and
     # screen readers): only a bot fills it in.
-    website = forms.CharField(required=False, label="Leave this empty")
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", "display_name", "email"]
+        labels = {"display_name": "Display name", "email": "Email (optional)"}
+        help_texts = {
+            "display_name": "Shown beside your notes. Leave it empty to show your username.",
+            "email": "Only used to reset a forgotten password; never shown.",
+        }
+
+    def clean_display_name(self):
+        """One line of visible text: no control or direction-override characters
+        (they could make a name read as someone else's), spaces collapsed."""
+        name = self.cleaned_data.get("display_name", "")
+        if any(unicodedata.category(char) in {"Cc", "Cf"} for char in name):
+            raise forms.ValidationError("Use letters, digits, spaces and punctuation only.")
+        return " ".join(name.split())
 
     def clean_website(self):
         if self.cleaned_data.get("website"):

@@ -4,9 +4,11 @@ Fixed-window rate limits shared by every gunicorn worker.
 With Redis configured (REDIS_URL) counters live there (INCR is atomic);
 otherwise in the database, incremented with an atomic UPDATE, so the limit
 holds across processes on the embedded SQLite default too — a per-process
-memory cache would let each worker count on its own.
+memory cache would let each worker count on its own. (tests/test_ratelimit.py
+counts hits from several OS processes sharing one SQLite file.)
 """
 
+import hashlib
 import random
 import time
 from datetime import timedelta
@@ -24,11 +26,25 @@ from .models import RateCounter
 
 
 def client_ip(request):
-    # Behind a proxy, set DJANGO_TRUSTED_PROXY_HEADER (e.g. HTTP_X_FORWARDED_FOR).
+    """The address that made the request.
+
+    Behind a proxy, set DJANGO_TRUSTED_PROXY_HEADER (e.g. HTTP_X_FORWARDED_FOR).
+    The right-most address is the one our proxy appended; anything left of it
+    came from the client and could be anything, so trusting it would let a
+    script pick a fresh "address" for every attempt.
+    """
     header = getattr(settings, "TRUSTED_PROXY_HEADER", "")
     if header and request.META.get(header):
-        return request.META[header].split(",")[0].strip()
+        return request.META[header].split(",")[-1].strip()[:64]
     return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def counter_key(scope, ident, bucket):
+    """A short, cache-safe key whatever the ident: an attempted username can be
+    any length and hold spaces, which RateCounter.key and memcached refuse."""
+    kind, _, value = str(ident).partition(":")
+    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+    return f"rl:{scope}:{kind}:{digest}:{bucket}"
 
 
 def count_hit(key, window):
@@ -36,7 +52,11 @@ def count_hit(key, window):
     if settings.RATE_LIMIT_USE_CACHE:
         cache = caches["default"]
         cache.add(key, 0, timeout=window)
-        return cache.incr(key)
+        try:
+            return cache.incr(key)
+        except ValueError:  # it expired between add() and incr()
+            cache.add(key, 1, timeout=window)
+            return 1
     expires = timezone.now() + timedelta(seconds=window)
     with transaction.atomic():
         if not RateCounter.objects.filter(key=key).update(count=F("count") + 1):
@@ -55,24 +75,40 @@ def is_limited(scope, ident):
     """Count this attempt; True when it goes over the scope's limit."""
     limit, window = settings.RATE_LIMITS[scope]
     bucket = int(time.time() // window)
-    return count_hit(f"rl:{scope}:{ident}:{bucket}", window) > limit
+    return count_hit(counter_key(scope, ident, bucket), window) > limit
+
+
+def retry_after(scope):
+    """Seconds until the scope's current window ends (windows start on the epoch)."""
+    window = settings.RATE_LIMITS[scope][1]
+    return max(1, int(window - time.time() % window))
 
 
 def too_many_requests(request, scope):
     limit, window = settings.RATE_LIMITS[scope]
-    context = {"scope": scope, "limit": limit, "window": window}
-    if request.htmx:
+    wait = retry_after(scope)
+    context = {"scope": scope, "limit": limit, "window": window, "retry_after": wait,
+               "retry_minutes": -(-wait // 60)}
+    if getattr(request, "htmx", False):
+        # A short notice for the page's #flash region (base.html), which
+        # htmx swaps in for a 429 (see htmx-config's responseHandling).
         response = HttpResponse(render_to_string("includes/rate_limited.html", context), status=429)
         response["HX-Retarget"] = "#flash"
         response["HX-Reswap"] = "innerHTML"
     else:
         response = HttpResponse(render_to_string("429.html", context, request=request), status=429)
-    response["Retry-After"] = str(window)
+    response["Retry-After"] = str(wait)
+    response["Vary"] = "HX-Request"
     return response
 
 
-def rate_limit(scope, methods=("POST",)):
-    """Limit a view per user (when signed in) and per IP address."""
+def rate_limit(scope, methods=("POST",), key=None):
+    """Limit a view per user (when signed in) and per IP address.
+
+    key(request) may name one more thing to count, e.g. the username a login
+    attempt is for, so guessing one account's password from many addresses
+    is slowed down too.
+    """
 
     def decorator(view):
         @wraps(view)
@@ -81,6 +117,9 @@ def rate_limit(scope, methods=("POST",)):
                 idents = [f"ip:{client_ip(request)}"]
                 if request.user.is_authenticated:
                     idents.append(f"user:{request.user.pk}")
+                if key is not None and (extra := key(request)):
+                    idents.append(f"key:{extra}")
+                # A list, not a generator: every ident counts the attempt.
                 if any([is_limited(scope, ident) for ident in idents]):
                     return too_many_requests(request, scope)
             return view(request, *args, **kwargs)

@@ -154,7 +154,15 @@ TRUSTED_PROXY_HEADER = os.environ.get("DJANGO_TRUSTED_PROXY_HEADER", "")
 NOTES_HELD_FOR_NEW_ACCOUNTS = int(os.environ.get("DJANGO_NOTES_HELD_FOR_NEW_ACCOUNTS", "2"))
 NOTE_MAX_LENGTH = 2000
 
-EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Django 6.1's MAILERS (EMAIL_BACKEND is deprecated): the console by default,
+# so password-reset mail shows in the log until SMTP is configured.
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        ),
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "companion@localhost")
 
 # Slow work (relinking after an edit) runs as a task. The immediate backend

@@ -1,10 +1,157 @@
-"""Placeholder: being written (moderation views)."""
+"""
+Moderation: the queue staff work through, and what they do to a note.
+
+moderate() is the one place a moderator changes a note or bans its author:
+the queue's buttons and the admin's actions both call it, so every change is
+logged as a ModerationEvent and closes the note's open flags.
+"""
+
+from collections import Counter
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect
+
+from .notes import Flag, ModerationEvent, Note
+
+Action = ModerationEvent.Action
+# What a moderator can do from the queue (FLAG is a listener's action).
+ACTIONS = [Action.APPROVE, Action.REJECT, Action.SPAM, Action.BAN, Action.RESTORE]
+QUEUE_SIZE = 50
+LOG_SIZE = 30
 
 
+class ModerationError(Exception):
+    """The action makes no sense for this note (the message says why)."""
+
+
+@transaction.atomic
+def moderate(note, action, actor, reason="", unban=False):
+    """Apply a moderator's action to a note, log it, close its flags; returns a summary.
+
+    ban also rejects the note and every other note of the author's still
+    waiting; restore puts a rejected or spam note back, or with unban=True
+    lifts the author's ban instead.
+    """
+    if action not in ACTIONS:
+        raise ModerationError(f"“{action}” is not a moderator's action.")
+    action = Action(action)
+    reason = reason.strip()[:300]
+    author = note.author
+    events = []
+    if action == Action.BAN:
+        if author.is_staff or author == actor:
+            raise ModerationError("Staff accounts can’t be banned from here.")
+        held = list(author.notes.filter(status=Note.Status.PENDING).exclude(pk=note.pk))
+        for other in held:
+            events.append(ModerationEvent(
+                actor=actor, note=other, subject=author, action=Action.REJECT,
+                reason=f"Author banned. {reason}".strip(),
+            ))
+        author.notes.filter(pk__in=[other.pk for other in held]).update(status=Note.Status.REJECTED)
+        author.ban()
+        note.status = Note.Status.REJECTED
+        summary = f"Banned {author.public_name}; rejected this note and {len(held)} waiting."
+    elif action == Action.RESTORE and unban:
+        if not author.is_banned():
+            raise ModerationError(f"{author.public_name} isn’t banned.")
+        author.unban()
+        summary = f"Lifted the ban on {author.public_name}."
+    elif action == Action.RESTORE:
+        if note.status not in (Note.Status.REJECTED, Note.Status.SPAM):
+            raise ModerationError("Only a rejected or spam note can be restored.")
+        note.status = Note.Status.APPROVED
+        summary = f"Restored {author.public_name}’s note."
+    else:
+        note.status, summary = {
+            Action.APPROVE: (Note.Status.APPROVED, f"Approved {author.public_name}’s note."),
+            Action.REJECT: (Note.Status.REJECTED, f"Rejected {author.public_name}’s note."),
+            Action.SPAM: (Note.Status.SPAM, f"Marked {author.public_name}’s note as spam."),
+        }[action]
+    note.save(update_fields=["status"])
+    note.flags.filter(resolved=False).update(resolved=True)
+    events.append(ModerationEvent(actor=actor, note=note, subject=author, action=action, reason=reason))
+    ModerationEvent.objects.bulk_create(events)
+    return summary
+
+
+def for_moderators(notes):
+    """Notes with what a moderator needs on one screen, in a fixed number of queries."""
+    open_flags = Flag.objects.filter(resolved=False).select_related("reporter").order_by("created")
+    return notes.select_related("author", "episode", "first_sentence", "parent").annotate(
+        open_flag_count=Count("flags", filter=Q(flags__resolved=False))
+    ).prefetch_related(Prefetch("flags", queryset=open_flags, to_attr="open_flags"))
+
+
+def flag_reasons(note):
+    """[(reason label, how many), …] of the note's open flags, most common first."""
+    return Counter(flag.get_reason_display() for flag in note.open_flags).most_common()
+
+
+def awaiting_moderation():
+    """Notes waiting for a first look, or flagged since: most-flagged, then oldest first."""
+    waiting = Q(status=Note.Status.PENDING) | Q(flags__resolved=False)
+    ids = Note.objects.filter(waiting).values("pk")
+    return for_moderators(Note.objects.filter(pk__in=ids)).order_by("-open_flag_count", "created")
+
+
+def staff_required(view):
+    """Moderators only: a stranger is asked to log in, a listener is refused."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            if request.htmx:
+                return HttpResponseClientRedirect(redirect_to_login(request.get_full_path()).url)
+            return redirect_to_login(request.get_full_path())
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied("Moderators only.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@staff_required
+@require_safe
 def queue(request):
-    raise Http404("Not yet.")
+    notes = list(awaiting_moderation()[:QUEUE_SIZE])
+    for note in notes:
+        note.flag_reasons = flag_reasons(note)
+    events = ModerationEvent.objects.select_related("actor", "subject", "note__episode")[:LOG_SIZE]
+    context = {
+        "notes": notes,
+        "total": awaiting_moderation().count() if len(notes) == QUEUE_SIZE else len(notes),
+        "events": events,
+        "reasons": Flag.Reason,
+    }
+    return render(request, "episodes/moderation.html", context)
 
 
+@staff_required
+@require_POST
 def act(request, pk, action):
-    raise Http404("Not yet.")
+    if action not in ACTIONS:
+        raise Http404("No such moderation action.")
+    note = get_object_or_404(Note.objects.select_related("author"), pk=pk)
+    try:
+        summary = moderate(note, action, request.user, request.POST.get("reason", ""),
+                           unban=bool(request.POST.get("unban")))
+        level = messages.SUCCESS
+    except ModerationError as error:
+        summary, level = str(error), messages.ERROR
+    if request.htmx:
+        # Swap the note's row in place; the summary goes to #flash out of band.
+        note = for_moderators(Note.objects.filter(pk=pk)).get()
+        note.flag_reasons = flag_reasons(note)
+        context = {"note": note, "flash": summary, "flash_level": messages.DEFAULT_TAGS[level]}
+        return render(request, "episodes/moderation.html#row", context)
+    messages.add_message(request, level, summary)
+    return redirect("episodes:moderation")

@@ -47,6 +47,11 @@ def episode_detail(request, slug):
         transcript = transcript.replace(
             anchor, f'{anchor}autofocus tabindex="-1" aria-current="true" ', 1
         )
+    # Notes are per reader, so their badges go in per request, never into transcript_html.
+    from .discussion import add_note_badges, episode_notes_context
+
+    notes = episode_notes_context(request, episode)
+    transcript = add_note_badges(transcript, episode, notes["note_counts"])
     duration = episode.duration.total_seconds() if episode.duration else None
     context = {
         "episode": episode,
@@ -54,6 +59,7 @@ def episode_detail(request, slug):
         "moment": moment,
         "duration_seconds": int(duration) if duration else None,
         "duration_label": format_moment(duration) if duration else "–:––",
+        **notes,
     }
     return render(request, "episodes/episode_detail.html", context)
 

@@ -6,10 +6,18 @@ from tests.factories import make_citation, make_episode, make_person, make_sente
 
 
 @pytest.fixture(scope="session", autouse=True)
-def media_root(tmp_path_factory):
-    """Uploaded and generated audio go to a folder of the test session's own."""
-    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")) as overridden:
-        yield overridden
+def test_settings(tmp_path_factory):
+    """
+    Audio goes to a folder of the session's own; passwords hash fast; rate
+    limits count in the (per-test) database even when REDIS_URL is set, so
+    no test inherits another's counters.
+    """
+    with override_settings(
+        MEDIA_ROOT=tmp_path_factory.mktemp("media"),
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        RATE_LIMIT_USE_CACHE=False,
+    ):
+        yield
 
 
 @pytest.fixture

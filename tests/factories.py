@@ -50,3 +50,46 @@ def make_mention(sentence, entity, start, end, kind=Mention.Kind.ADDED):
     field = "person" if isinstance(entity, Person) else "term"
     return Mention.objects.create(sentence=sentence, start=start, end=end, kind=kind,
                                   **{field: entity})
+
+
+
+# Accounts and discussion notes.
+from accounts.models import User  # noqa: E402
+from episodes.markup import render_markdown  # noqa: E402
+from episodes.notes import Flag, Note  # noqa: E402
+
+_users = count(1)
+
+
+def make_user(username=None, **overrides):
+    username = username or f"listener{next(_users)}"
+    password = overrides.pop("password", "a long listening password")
+    return User.objects.create_user(username=username, password=password, **overrides)
+
+
+def make_note(episode, author, body="A note on this passage.", **overrides):
+    values = {"body": body, "body_html": render_markdown(body), "idempotency_key": f"key-{next(_users)}"}
+    values.update(overrides)
+    return Note.objects.create(episode=episode, author=author, **values)
+
+
+def make_flag(note, reporter, reason=Flag.Reason.SPAM, **overrides):
+    return Flag.objects.create(note=note, reporter=reporter, reason=reason, **overrides)
+
+
+def make_anchored_note(episode, author, first, last=None, exact="", body="A note on this passage.", **overrides):
+    """A note anchored the way note_create anchors one (quote, positions, moment)."""
+    from episodes.anchoring import anchor_selection
+
+    note = Note(episode=episode, author=author, body=body, body_html=render_markdown(body),
+                idempotency_key=overrides.pop("idempotency_key", f"key-{next(_users)}"), **overrides)
+    anchor_selection(episode, first, last or first, exact).apply(note)
+    note.save()
+    return note
+
+
+def make_reply(parent, author, body="A reply.", **overrides):
+    values = {"parent": parent, "first_sentence": parent.first_sentence, "last_sentence": parent.last_sentence,
+              "quote_exact": parent.quote_exact, "orphaned": parent.orphaned}
+    values.update(overrides)
+    return make_note(parent.episode, author, body, **values)

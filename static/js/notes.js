@@ -1,0 +1,226 @@
+// Discussion notes, as an enhancement: without this file every note form still
+// posts and redirects back. With it: an "Add a note" button beside a selection
+// (or a focused sentence) in the transcript, the note <dialog>, live character
+// counters, and htmx's error answers shown in #flash. User content never goes
+// through innerHTML here: htmx swaps HTML the server rendered and sanitised,
+// and this file only sets textContent, attributes and form values.
+(() => {
+  "use strict";
+
+  // ---- every page with note forms -----------------------------------------
+  function count(textarea) {
+    const counter = document.getElementById(textarea.dataset.counter);
+    if (!counter) return;
+    const max = Number(counter.dataset.max);
+    const used = textarea.value.replace(/\r\n/g, "\n").length;
+    counter.textContent = used > max
+      ? `${used} of ${max} characters: ${used - max} too many`
+      : `${used} of ${max} characters`;
+    counter.classList.toggle("over", used > max);
+  }
+  const countAll = (root) => root?.querySelectorAll?.("textarea[data-counter]").forEach(count);
+
+  document.addEventListener("input", (event) => {
+    if (event.target.matches?.("textarea[data-counter]")) count(event.target);
+  });
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const swapped = event.detail.target.isConnected
+      ? event.detail.target
+      : document.getElementById(event.detail.target.id);
+    if (!swapped) return;
+    countAll(swapped);
+    if (swapped.id === "compose" && swapped.closest("dialog")) {
+      afterCompose(swapped);
+    } else if (!document.activeElement || document.activeElement === document.body) {
+      // The element that had focus was swapped out: keep the reader in place.
+      (swapped.querySelector("[aria-invalid='true']") || swapped).focus?.();
+    }
+  });
+
+  countAll(document);
+
+  // ---- the episode page: notes on a selection ------------------------------
+  const transcript = document.getElementById("transcript");
+  const trigger = document.querySelector("[data-note-trigger]");
+  if (!transcript || !trigger) return;
+  const dialog = document.getElementById("note-dialog");
+  const sentences = [...transcript.querySelectorAll(".sentence")];
+  document.body.append(trigger); // positioned against the page
+  let chosen = null; // {first, last, exact, start, label, sentence, kind}
+  let returnTo = null;
+
+  // A sentence's words as the server stores them: no footnote markers, badges or buttons.
+  const IGNORED = ".fnref, .note-badge, button";
+  function plainText(node) {
+    const copy = node.cloneNode(true);
+    copy.querySelectorAll(IGNORED).forEach((element) => element.remove());
+    return copy.textContent;
+  }
+
+  // Where each sentence starts in the episode text (sentences joined by single spaces).
+  let offsets = null;
+  function offsetOf(sentence) {
+    if (!offsets) {
+      offsets = new Map();
+      let at = 0;
+      for (const each of sentences) {
+        offsets.set(each, at);
+        at += plainText(each).length + 1;
+      }
+    }
+    return offsets.get(sentence);
+  }
+
+  function fromSelection() {
+    const selection = window.getSelection();
+    if (!selection.rangeCount || selection.isCollapsed) return null;
+    const range = selection.getRangeAt(0);
+    if (!transcript.contains(range.commonAncestorContainer)) return null;
+    const touched = sentences.filter((sentence) => range.intersectsNode(sentence));
+    const raw = plainText(range.cloneContents());
+    const exact = raw.replace(/\s+/g, " ").trim();
+    if (!touched.length || !exact) return null;
+    const first = touched[0];
+    let start = offsetOf(first);
+    if (first.contains(range.startContainer)) {
+      const before = document.createRange();
+      before.setStart(first, 0);
+      before.setEnd(range.startContainer, range.startOffset);
+      start += plainText(before.cloneContents()).length + (raw.length - raw.trimStart().length);
+    }
+    const rects = range.getClientRects();
+    return {
+      kind: "selection",
+      first: first.dataset.position,
+      last: touched.at(-1).dataset.position,
+      exact,
+      start,
+      label: exact,
+      sentence: first,
+      rect: rects.length ? rects[rects.length - 1] : range.getBoundingClientRect(),
+    };
+  }
+
+  function fromSentence(sentence) {
+    const rects = sentence.getClientRects();
+    return {
+      kind: "sentence",
+      first: sentence.dataset.position,
+      last: sentence.dataset.position,
+      exact: "",
+      start: "",
+      label: plainText(sentence).replace(/\s+/g, " ").trim(),
+      sentence,
+      rect: rects.length ? rects[rects.length - 1] : sentence.getBoundingClientRect(),
+    };
+  }
+
+  function show(anchor) {
+    chosen = anchor;
+    trigger.hidden = false;
+    const gap = 8;
+    const width = trigger.offsetWidth;
+    const left = Math.min(anchor.rect.right - width / 2, document.documentElement.clientWidth - width - gap);
+    trigger.style.left = `${window.scrollX + Math.max(gap, left)}px`;
+    trigger.style.top = `${window.scrollY + anchor.rect.bottom + 6}px`;
+  }
+
+  function hide() {
+    chosen = null;
+    trigger.hidden = true;
+  }
+
+  function followSelection() {
+    const anchor = fromSelection();
+    if (anchor) show(anchor);
+    else if (chosen?.kind === "selection" && document.activeElement !== trigger) hide();
+  }
+
+  let selectionTimer = 0;
+  document.addEventListener("selectionchange", () => {
+    clearTimeout(selectionTimer);
+    selectionTimer = setTimeout(followSelection, 120);
+  });
+  document.addEventListener("mouseup", () => setTimeout(followSelection, 0));
+  document.addEventListener("keyup", (event) => {
+    if (event.key === "Escape" && !dialog?.open) hide();
+    else if (event.shiftKey) followSelection();
+  });
+
+  // No selection: a focused or clicked sentence is the passage.
+  transcript.addEventListener("focusin", (event) => {
+    const sentence = event.target.closest?.(".sentence");
+    if (sentence && window.getSelection().isCollapsed) show(fromSentence(sentence));
+  });
+  transcript.addEventListener("click", (event) => {
+    const sentence = event.target.closest(".sentence");
+    if (sentence && !event.target.closest("a, button") && window.getSelection().isCollapsed) {
+      show(fromSentence(sentence));
+    }
+  });
+
+  if (trigger.tagName !== "BUTTON") return; // signed out: the trigger is a link to log in
+
+  trigger.addEventListener("mousedown", (event) => event.preventDefault()); // keep the selection
+  trigger.addEventListener("click", () => {
+    if (chosen) open(chosen);
+  });
+
+  function setValue(form, name, value) {
+    const field = form.elements.namedItem(name);
+    if (field) field.value = value;
+  }
+
+  function open(anchor) {
+    const compose = document.getElementById("compose");
+    compose.querySelector(".note-created")?.remove();
+    const form = compose.querySelector("form");
+    form.hidden = false;
+    setValue(form, "first", anchor.first);
+    setValue(form, "last", anchor.last);
+    setValue(form, "exact", anchor.exact);
+    setValue(form, "start", anchor.start);
+    form.querySelector("[data-note-quote]").textContent = anchor.label;
+    returnTo = anchor.sentence;
+    hide();
+    dialog.showModal();
+    form.querySelector("textarea").focus();
+  }
+
+  function afterCompose(compose) {
+    const created = compose.querySelector(".note-created");
+    if (!created) {
+      (compose.querySelector("[aria-invalid='true']") || compose.querySelector("textarea"))?.focus();
+      return;
+    }
+    compose.querySelector("form").hidden = true; // a fresh form, for the next passage
+    updateBadge(created);
+    created.querySelector("a")?.focus();
+  }
+
+  function updateBadge(created) {
+    const paragraph = document.getElementById(`p-${created.dataset.paragraph}`);
+    const count = Number(created.dataset.count);
+    if (!paragraph || !count) return;
+    let badge = paragraph.querySelector(".note-badge");
+    if (!badge) {
+      badge = document.createElement("a");
+      badge.className = "note-badge";
+      badge.dataset.paragraph = created.dataset.paragraph;
+      badge.href = `${created.dataset.notesUrl}?paragraph=${created.dataset.paragraph}`;
+      paragraph.prepend(badge);
+    }
+    badge.textContent = String(count);
+    badge.setAttribute("aria-label", `${count} note${count === 1 ? "" : "s"} on this paragraph`);
+  }
+
+  dialog.addEventListener("click", (event) => {
+    if (event.target.closest("[data-note-close]")) dialog.close();
+  });
+  dialog.addEventListener("close", () => {
+    if (!returnTo?.isConnected) return;
+    if (!returnTo.hasAttribute("tabindex")) returnTo.tabIndex = -1;
+    returnTo.focus({ preventScroll: true });
+  });
+})();
