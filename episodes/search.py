@@ -120,11 +120,11 @@ class SQLiteBackend:
                 [expression],
             )
             count = cursor.fetchone()[0]
+            # Rank at most CANDIDATES hits, then highlight only the page shown.
             cursor.execute(
                 f"""
-                SELECT hit.rowid, hit.marked FROM (
-                    SELECT rowid, bm25(episodes_sentence_fts) AS rank,
-                           highlight(episodes_sentence_fts, 0, %s, %s) AS marked
+                SELECT hit.rowid FROM (
+                    SELECT rowid, bm25(episodes_sentence_fts) AS rank
                     FROM episodes_sentence_fts WHERE episodes_sentence_fts MATCH %s LIMIT {CANDIDATES}
                 ) AS hit
                 JOIN episodes_sentence AS s ON s.id = hit.rowid
@@ -132,9 +132,18 @@ class SQLiteBackend:
                 ORDER BY hit.rank, e.number, s.position
                 LIMIT %s OFFSET %s
                 """,
-                [MARK_START, MARK_END, expression, limit, offset],
+                [expression, limit, offset],
             )
-            return count, cursor.fetchall()
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                return count, []
+            cursor.execute(
+                "SELECT rowid, highlight(episodes_sentence_fts, 0, %s, %s) FROM episodes_sentence_fts "
+                f"WHERE episodes_sentence_fts MATCH %s AND rowid IN ({', '.join(['%s'] * len(ids))})",
+                [MARK_START, MARK_END, expression, *ids],
+            )
+            marked_text = dict(cursor.fetchall())
+            return count, [(pk, marked_text.get(pk, "")) for pk in ids]
 
     def similar_names(self, model, text):
         """(pk, name line, score) of entries whose names are close to the text."""
@@ -143,9 +152,11 @@ class SQLiteBackend:
             for pk, names in model.objects.values_list("pk", "search_names")
             for line in names.splitlines()
         ]
+        # The column is already lower-cased: normalising 15,000 lines per call
+        # cost more than the matching itself.
         found = process.extract(
-            text, [line for line, _ in lines], scorer=fuzz.ratio,
-            processor=normalise, score_cutoff=FUZZY_CUTOFF, limit=5,
+            normalise(text), [line for line, _ in lines], scorer=fuzz.ratio,
+            score_cutoff=FUZZY_CUTOFF, limit=5,
         )
         return [(lines[index][1], choice, score) for choice, score, index in found]
 
@@ -181,7 +192,9 @@ class PostgresBackend:
         matching = Sentence.objects.filter(search_vector=query)
         count = matching.count()
         rows = (
-            Sentence.objects.filter(pk__in=matching.values("pk")[:CANDIDATES])
+            Sentence.objects.filter(
+                pk__in=list(matching.order_by().values_list("pk", flat=True)[:CANDIDATES])
+            )
             .annotate(
                 rank=SearchRank(F("search_vector"), query),
                 marked=SearchHeadline(
@@ -195,9 +208,13 @@ class PostgresBackend:
         return count, list(rows)
 
     def similar_names(self, model, text):
+        # trigram_word_similar is the %> operator, which the trigram GIN index
+        # serves; its threshold is a setting of the session.
+        with connection.cursor() as cursor:
+            cursor.execute("SET pg_trgm.word_similarity_threshold = 0.4")
         candidates = (
-            model.objects.annotate(similarity=TrigramWordSimilarity(text, "search_names"))
-            .filter(similarity__gte=0.5)
+            model.objects.filter(search_names__trigram_word_similar=normalise(text))
+            .annotate(similarity=TrigramWordSimilarity(normalise(text), "search_names"))
             .order_by("-similarity")
             .values_list("pk", "search_names")[:5]
         )
@@ -293,6 +310,14 @@ def entity_names(model, ids):
     return alternatives
 
 
+ENTITY_GROUPS = ("terms", "people", "sources")
+
+
+def might_be_a_typo(parsed):
+    """Typo tolerance is for names: a word or three, not a quoted phrase."""
+    return bool(parsed.words) and not parsed.phrases and len(parsed.words) <= 3
+
+
 def search(raw, group=None, page=1, per_page=20):
     parsed = parse_query(raw or "")
     active = group if group in GROUPS else None
@@ -304,22 +329,27 @@ def search(raw, group=None, page=1, per_page=20):
     offset = (results.page - 1) * per_page
     alternatives = []
     best_guess = None
-    for key in ("terms", "people", "sources"):
-        label, model = GROUPS[key]
-        ids, exact = search_entities(engine, model, parsed)
-        fuzzy = False
-        if not ids and parsed.text:
-            similar = engine.similar_names(model, parsed.text)
+    found = {key: search_entities(engine, GROUPS[key][1], parsed) for key in ENTITY_GROUPS}
+    fuzzy = might_be_a_typo(parsed) and not any(ids for ids, _ in found.values())
+    if fuzzy:
+        for key in ENTITY_GROUPS:
+            similar = engine.similar_names(GROUPS[key][1], parsed.text)
             ids = list(dict.fromkeys(pk for pk, _, _ in similar))
-            fuzzy = bool(ids)
+            close = [pk for pk, _, score in similar if score >= 85][:1]
+            found[key] = (ids, close)
             if similar and (best_guess is None or similar[0][2] > best_guess[1]):
                 best_guess = (similar[0][1], similar[0][2])
-            exact = [pk for pk, _, score in similar if score >= 85][:1]
+    for key in ENTITY_GROUPS:
+        label, model = GROUPS[key]
+        ids, exact = found[key]
         if key != "sources":
             alternatives += entity_names(model, exact)
         page_ids = ids[offset : offset + per_page] if active == key else ids[:5]
         items = fetch_in_order(model.objects.all(), page_ids) if active in (None, key) else []
-        results.groups.append(Group(key, label, len(ids), items, fuzzy, exact=bool(exact) and not fuzzy))
+        group_is_fuzzy = fuzzy and bool(ids)
+        results.groups.append(
+            Group(key, label, len(ids), items, group_is_fuzzy, exact=bool(exact) and not fuzzy)
+        )
 
     count, rows = engine.moments(
         parsed, alternatives, offset if active == "moments" else 0, per_page if active == "moments" else 10
