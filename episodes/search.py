@@ -34,8 +34,9 @@ from .models import Person, Sentence, Source, Term
 
 MAX_QUERY_CHARS = 300
 MAX_TOKENS = 10
-CANDIDATES = 2000  # transcript hits ranked per query: common words stay cheap
+CANDIDATES = 1000  # transcript hits ranked per query: common words stay cheap
 ENTITY_LIMIT = 200
+ENTITY_CANDIDATES = 500
 FUZZY_CUTOFF = 80
 MARK_START, MARK_END = "\x02", "\x03"
 WORD = re.compile(r"[^\W_]+")
@@ -103,14 +104,20 @@ class SQLiteBackend:
             expression = f'({expression}) OR "{" ".join(names)}"'
         return expression
 
-    def entity_ids(self, model, parsed):
-        table = f"{model._meta.db_table}_fts"
+    def entity_hits(self, model, parsed):
+        """(pk, search_names) of matching entries, most relevant first: one statement."""
+        table = model._meta.db_table
         with connection.cursor() as cursor:
+            # Rank a capped set of candidates, as for transcripts: a common
+            # word would otherwise score every entry that uses it.
             cursor.execute(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH %s ORDER BY bm25({table}) LIMIT %s",
+                f"SELECT e.id, e.search_names FROM ("
+                f"  SELECT rowid, bm25({table}_fts) AS rank FROM {table}_fts"
+                f"  WHERE {table}_fts MATCH %s LIMIT {ENTITY_CANDIDATES}"
+                f") AS hit JOIN {table} AS e ON e.id = hit.rowid ORDER BY hit.rank LIMIT %s",
                 [self.match(parsed), ENTITY_LIMIT],
             )
-            return [row[0] for row in cursor.fetchall()]
+            return cursor.fetchall()
 
     def moments(self, parsed, alternatives, offset, limit):
         expression = self.match(parsed, alternatives)
@@ -178,13 +185,13 @@ class PostgresBackend:
             expression = f"({expression}) | (" + " <-> ".join(f"'{w}'" for w in names) + ")"
         return SearchQuery(expression, search_type="raw", config="english")
 
-    def entity_ids(self, model, parsed):
+    def entity_hits(self, model, parsed):
         query = self.tsquery(parsed)
         return list(
             model.objects.filter(search_vector=query)
             .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank")
-            .values_list("pk", flat=True)[:ENTITY_LIMIT]
+            .values_list("pk", "search_names")[:ENTITY_LIMIT]
         )
 
     def moments(self, parsed, alternatives, offset, limit):
@@ -271,6 +278,8 @@ class SearchResults:
 def name_rank(names, parsed):
     """0 for an exact name or alias, 1 when the name contains the query, else None."""
     text = parsed.text
+    if text.split()[0] not in names:  # cheap: most hits of a common word are in the text, not the names
+        return None
     lines = [" ".join(WORD.findall(normalise(line))) for line in names.splitlines()]
     if text in lines:
         return 0
@@ -281,14 +290,10 @@ def name_rank(names, parsed):
 
 def search_entities(engine, model, parsed):
     """Entries ranked exact name, then name, then text; the exact ones too, apart."""
-    first = parsed.text.split()[0] if parsed.text else ""
     ranked = {}
-    for pk, names in model.objects.filter(search_names__contains=first).values_list("pk", "search_names"):
+    for position, (pk, names) in enumerate(engine.entity_hits(model, parsed)):
         rank = name_rank(names, parsed)
-        if rank is not None:
-            ranked[pk] = (rank, 0)
-    for position, pk in enumerate(engine.entity_ids(model, parsed)):
-        ranked.setdefault(pk, (2, position))
+        ranked[pk] = (2 if rank is None else rank, position)
     order = sorted(ranked, key=lambda pk: ranked[pk])
     exact = [pk for pk in order if ranked[pk][0] == 0]
     return order, exact
