@@ -181,3 +181,24 @@ def test_the_search_index_follows_edits(demo):
 def test_the_group_holding_an_exact_name_is_shown_first(demo):
     assert search("Ezhov").shown[0].key == "people"
     assert search("NKVD").shown[0].key == "terms"
+
+
+def test_approved_notes_are_found_and_others_are_not(client, demo):
+    from tests.factories import make_user
+
+    from episodes.markup import render_markdown
+    from episodes.models import Episode, Note
+
+    episode = Episode.objects.get(slug="138-the-great-purges")
+    author = make_user("noter")
+    for key, status, body in [("a", "approved", "The Smolny corridors were *narrow*."),
+                              ("b", "pending", "Smolny pending thought."),
+                              ("c", "spam", "Smolny cheap watches <script>alert(1)</script>")]:
+        Note.objects.create(episode=episode, author=author, body=body, body_html=render_markdown(body),
+                            status=status, idempotency_key=key)
+    results = search("smolny corridors")
+    notes = group(results, "notes")
+    assert notes.count == 1 and notes.items[0].body.startswith("The Smolny corridors")
+    assert group(search("smolny", group="notes"), "notes").count == 1
+    html = client.get("/search/?q=watches").content.decode()
+    assert "cheap watches" not in html
