@@ -11,33 +11,7 @@ trigram index on every entry's names for typo tolerance.
 
 from django.db import migrations
 
-FTS_TABLES = {
-    # fts table: (content table, indexed columns)
-    "episodes_sentence_fts": ("episodes_sentence", ["text"]),
-    "episodes_term_fts": ("episodes_term", ["name", "aliases", "definition", "article"]),
-    "episodes_person_fts": ("episodes_person", ["name", "full_name", "aliases", "role", "biography"]),
-    "episodes_source_fts": ("episodes_source", ["title", "author", "publisher", "note"]),
-}
-TOKENIZER = "porter unicode61 remove_diacritics 2"
-
-
-def sqlite_statements(fts, content, columns):
-    cols = ", ".join(columns)
-    new = ", ".join(f"new.{c}" for c in columns)
-    old = ", ".join(f"old.{c}" for c in columns)
-    return [
-        f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{content}', "
-        f"content_rowid='id', tokenize='{TOKENIZER}')",
-        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {content} BEGIN "
-        f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END",
-        f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {content} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); END",
-        f"CREATE TRIGGER {fts}_au AFTER UPDATE ON {content} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); "
-        f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END",
-        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
-    ]
-
+from episodes.migrations import _fts
 
 POSTGRES_STATEMENTS = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
@@ -56,9 +30,7 @@ POSTGRES_STATEMENTS = [
 def create(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        for fts, (content, columns) in FTS_TABLES.items():
-            for statement in sqlite_statements(fts, content, columns):
-                schema_editor.execute(statement)
+        _fts.recreate(schema_editor)
     elif vendor == "postgresql":
         for statement in POSTGRES_STATEMENTS:
             schema_editor.execute(statement)
@@ -67,10 +39,9 @@ def create(apps, schema_editor):
 def drop(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        for fts, (content, _) in FTS_TABLES.items():
-            for suffix in ("ai", "ad", "au"):
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
-            schema_editor.execute(f"DROP TABLE IF EXISTS {fts}")
+        for fts in _fts.TABLES:
+            for statement in _fts.drop_statements(fts):
+                schema_editor.execute(statement)
     elif vendor == "postgresql":
         for table in ("episodes_sentence", "episodes_term", "episodes_person", "episodes_source"):
             schema_editor.execute(f"DROP INDEX IF EXISTS {table}_search_vector_gin")
