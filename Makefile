@@ -23,14 +23,16 @@ endef
 # HTTP on loopback, so cookies may not insist on HTTPS here.
 SERVE_ENV = DJANGO_DEBUG=$${DJANGO_DEBUG:-False} \
   DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat .secret-key)} \
-  DJANGO_SECURE_COOKIES=$${DJANGO_SECURE_COOKIES:-False}
+  DJANGO_SECURE_COOKIES=$${DJANGO_SECURE_COOKIES:-False} \
+  DJANGO_SECURE_SSL_REDIRECT=$${DJANGO_SECURE_SSL_REDIRECT:-False} \
+  DJANGO_HSTS_SECONDS=$${DJANGO_HSTS_SECONDS:-0} \
+  DJANGO_EMAIL_BACKEND=$${DJANGO_EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}
 
 run: setup
 	@echo "==> Collecting static files"
 	@$(SERVE_ENV) $(MANAGE) collectstatic --noinput -v 0
 	@echo "==> Serving Companion at http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)"
-	@$(SERVE_ENV) $(VENV)/bin/gunicorn companion.wsgi --bind 127.0.0.1:$(PORT) \
-	  --workers $${WEB_CONCURRENCY:-2} --access-logfile -
+	@$(SERVE_ENV) $(VENV)/bin/gunicorn companion.wsgi --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
 setup: $(VENV)/.installed .secret-key
 	@echo "==> Migrating the database"

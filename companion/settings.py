@@ -154,15 +154,26 @@ TRUSTED_PROXY_HEADER = os.environ.get("DJANGO_TRUSTED_PROXY_HEADER", "")
 NOTES_HELD_FOR_NEW_ACCOUNTS = int(os.environ.get("DJANGO_NOTES_HELD_FOR_NEW_ACCOUNTS", "2"))
 NOTE_MAX_LENGTH = 2000
 
-# Django 6.1's MAILERS (EMAIL_BACKEND is deprecated): the console by default,
-# so password-reset mail shows in the log until SMTP is configured.
+# Django 6.1's MAILERS (EMAIL_BACKEND is deprecated): the console while
+# debugging, SMTP (DJANGO_EMAIL_HOST …) in production.
 MAILERS = {
     "default": {
         "BACKEND": os.environ.get(
-            "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+            "DJANGO_EMAIL_BACKEND",
+            "django.core.mail.backends.console.EmailBackend"
+            if DEBUG
+            else "django.core.mail.backends.smtp.EmailBackend",
         ),
     }
 }
+if MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("DJANGO_EMAIL_PORT", "25")),
+        "username": os.environ.get("DJANGO_EMAIL_USER", ""),
+        "password": os.environ.get("DJANGO_EMAIL_PASSWORD", ""),
+        "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", False),
+    }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "companion@localhost")
 
 # Slow work (relinking after an edit) runs as a task. The immediate backend
@@ -223,7 +234,22 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+# HTTPS in production: redirect plain HTTP and tell browsers to stay on HTTPS.
+# `make run` serves plain HTTP on loopback and switches these off.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = False
+# Kept on purpose: covering subdomains and joining the preload list are
+# decisions for whoever owns the domain (DJANGO_HSTS_INCLUDE_SUBDOMAINS).
+SILENCED_SYSTEM_CHECKS = ["security.W021"] + (
+    [] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]
+)
+if env_bool("DJANGO_BEHIND_HTTPS_PROXY", False):
+    # The proxy terminates TLS and says so in this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

@@ -153,3 +153,33 @@ def test_the_admin_estimates_timings(editor, small_episode):
     episode.refresh_from_db()
     assert episode.timing == "estimated"
     assert not episode.sentences.filter(start__isnull=True).exists()
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env={**os.environ, "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "a-long-random-looking-secret-Xq7pL9vR2mZ8wK4tB6nH3jD5fG1cS0yE",
+             "DJANGO_ALLOWED_HOSTS": "companion.example", "DJANGO_EMAIL_HOST": "mail.example"},
+        capture_output=True, text=True, cwd=settings.BASE_DIR,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_healthz_answers_200_with_the_database_up(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_database_is_down(client, monkeypatch):
+    from django.db.backends.utils import CursorWrapper
+    from django.db.utils import OperationalError
+
+    def broken(*args, **kwargs):
+        raise OperationalError("database is gone")
+
+    monkeypatch.setattr(CursorWrapper, "execute", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["status"] == "unavailable"
