@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from .audio import ranged_file_response
+from .discussion import add_note_badges, episode_notes_context
 from .exports import FORMATS, TIMED_FORMATS
 from .models import Citation, Episode, Mention, Person, Source, Term
 from .moments import format_moment, parse_moment
@@ -48,8 +49,6 @@ def episode_detail(request, slug):
             anchor, f'{anchor}autofocus tabindex="-1" aria-current="true" ', 1
         )
     # Notes are per reader, so their badges go in per request, never into transcript_html.
-    from .discussion import add_note_badges, episode_notes_context
-
     notes = episode_notes_context(request, episode)
     transcript = add_note_badges(transcript, episode, notes["note_counts"])
     duration = episode.duration.total_seconds() if episode.duration else None
