@@ -5,7 +5,7 @@ from itertools import groupby
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import condition, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from .audio import ranged_file_response
@@ -71,7 +71,13 @@ def episode_audio(request, slug):
     return ranged_file_response(request, episode.audio)
 
 
+def transcript_rendered_at(request, slug, **kwargs):
+    """When the episode's text or timings last changed: exports are conditional on it."""
+    return Episode.objects.filter(slug=slug).values_list("transcript_rendered_at", flat=True).first()
+
+
 @require_safe
+@condition(last_modified_func=transcript_rendered_at)
 def transcript_export(request, slug, extension):
     episode = get_object_or_404(Episode, slug=slug)
     if extension not in FORMATS:
@@ -86,6 +92,7 @@ def transcript_export(request, slug, extension):
 
 
 @require_safe
+@condition(last_modified_func=transcript_rendered_at)
 def episode_words(request, slug):
     """Word timings for the player's word highlight, fetched once playback starts."""
     episode = get_object_or_404(Episode, slug=slug)

@@ -1,11 +1,13 @@
 """import_timings and the exports: other people's parsers read ours, and round trips hold."""
 
+import datetime
 import io
 from pathlib import Path
 
 import pytest
 import webvtt
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
 from episodes.exports import episode_cues
 from episodes.formats import parse_podcast_json, parse_srt, parse_vtt
@@ -179,3 +181,20 @@ def test_the_srt_and_html_example_transcripts_give_the_same_words():
     html = read_timings((SHARED / "example.html").read_bytes(), "example.html")
     words = lambda cues: " ".join(c.plain for c in cues).split()  # noqa: E731
     assert words(srt) == words(html)
+
+
+def test_exports_answer_conditional_gets_with_304(client, timed):
+    first = export(client, timed, "vtt")
+    last_modified = first["Last-Modified"]
+    again = client.get(f"/episodes/{timed.slug}/transcript.vtt", headers={"If-Modified-Since": last_modified})
+    assert again.status_code == 304
+    timed.save_timings([(0.0, 2.0, []), (2.5, 4.0, []), (5.0, 11.0, [])], Episode.Timing.TIMED)
+    # HTTP dates have one-second resolution: make the change visibly later.
+    Episode.objects.filter(pk=timed.pk).update(
+        transcript_rendered_at=F("transcript_rendered_at") + datetime.timedelta(seconds=5)
+    )
+    changed = client.get(f"/episodes/{timed.slug}/transcript.vtt", headers={"If-Modified-Since": last_modified})
+    assert changed.status_code == 200
+    assert "00:00:02.000" in changed.content.decode()
+    words = client.get(f"/episodes/{timed.slug}/words.json")
+    assert "Last-Modified" in words
