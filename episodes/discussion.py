@@ -18,7 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.contrib.syndication.views import Feed
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Prefetch
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -482,6 +482,20 @@ def note_delete(request, pk):
     messages.info(request, "Your note was deleted.")
     url = reverse("episodes:notes", args=[note.episode.slug])
     return redirect(f"{url}#note-{note.parent_id}" if note.parent_id else url)
+
+
+@require_safe
+def note_annotation(request, pk):
+    """An approved note as a W3C Web Annotation, for annotation tools and clients."""
+    note = get_object_or_404(
+        Note.objects.filter(status=Note.Status.APPROVED, deleted_at__isnull=True)
+        .select_related("episode"),
+        pk=pk,
+    )
+    return JsonResponse(
+        note.as_annotation(),
+        content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
+    )
 
 
 @require_POST

@@ -29,6 +29,7 @@ urlpatterns = [
     path("notes/<int:pk>/edit/", discussion.note_edit, name="note_edit"),
     path("notes/<int:pk>/delete/", discussion.note_delete, name="note_delete"),
     path("notes/<int:pk>/flag/", discussion.note_flag, name="note_flag"),
+    path("notes/<int:pk>/annotation.jsonld", discussion.note_annotation, name="note_annotation"),
     # Moderation (episodes/moderation.py)
     path("moderation/", moderation.queue, name="moderation"),
     path("moderation/notes/<int:pk>/<str:action>/", moderation.act, name="moderation_act"),

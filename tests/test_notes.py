@@ -712,3 +712,29 @@ def test_the_notes_page_links_its_feed(client, episode):
     assert f'type="application/atom+xml" title="Notes on The Great Purges" href="{FEED}"' in (
         client.get(NOTES).content.decode()
     )
+
+
+def test_an_approved_note_is_served_as_a_w3c_web_annotation(client, small_episode):
+    from episodes.models import Episode
+    from tests.factories import make_anchored_note, make_user
+
+    episode = small_episode["episode"]
+    episode.save_timings([(0.0, 2.5, []), (2.8, 4.9, []), (5.2, 11.75, [])], Episode.Timing.TIMED)
+    note = make_anchored_note(episode, make_user(), 3, exact="barbaric methods", status="approved")
+    response = client.get(f"/notes/{note.pk}/annotation.jsonld")
+    assert response["Content-Type"].startswith("application/ld+json")
+    data = response.json()
+    assert data["@context"] == "http://www.w3.org/ns/anno.jsonld" and data["type"] == "Annotation"
+    quote, position, fragment = data["target"]["selector"]
+    assert quote == {"type": "TextQuoteSelector", "exact": "barbaric methods",
+                     "prefix": note.quote_prefix, "suffix": note.quote_suffix}
+    text = " ".join(episode.sentences.order_by("position").values_list("text", flat=True))
+    assert text[position["start"]:position["end"]] == "barbaric methods"
+    assert fragment["value"] == "t=5.2,11.75"
+
+
+def test_a_pending_note_is_not_served_as_an_annotation(client, small_episode):
+    from tests.factories import make_anchored_note, make_user
+
+    note = make_anchored_note(small_episode["episode"], make_user(), 1, status="pending")
+    assert client.get(f"/notes/{note.pk}/annotation.jsonld").status_code == 404
