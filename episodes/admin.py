@@ -78,9 +78,9 @@ class EpisodeAdminForm(forms.ModelForm):
 @admin.register(Episode)
 class EpisodeAdmin(admin.ModelAdmin):
     form = EpisodeAdminForm
-    list_display = ["number", "title", "series", "published", "sentence_count"]
+    list_display = ["number", "title", "series", "part", "published", "sentence_count"]
     list_display_links = ["number", "title"]
-    search_fields = ["title", "series", "summary"]
+    search_fields = ["title", "series__title", "summary"]
     list_filter = ["series"]
     prepopulated_fields = {"slug": ["number", "title"]}
     readonly_fields = ["transcript_rendered_at"]

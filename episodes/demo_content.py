@@ -17,10 +17,11 @@ import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.text import slugify
 
 from .importers import import_transcript, read_transcript
 from .linking import relink_all
-from .models import Citation, Episode, Person, Source, Term
+from .models import Citation, Episode, Person, Series, Source, Term
 from .narration import NarrationUnavailable, synthesise, text_hash, write_mp3
 
 VOICE, WORDS_PER_MINUTE = "en-us", 170
@@ -67,6 +68,13 @@ def upsert(model, where, slug, values):
     return instance
 
 
+def load_series(title):
+    if not title:
+        return None
+    series, _ = Series.objects.get_or_create(title=title, defaults={"slug": slugify(title)})
+    return series
+
+
 def load_episode(directory, data):
     duration = data.get("duration_seconds")
     episode = upsert(
@@ -77,7 +85,8 @@ def load_episode(directory, data):
             "number": require(data, "number", "episode.yaml"),
             "title": require(data, "title", "episode.yaml"),
             "tagline": data.get("tagline") or "",
-            "series": data.get("series") or "",
+            "series": load_series(data.get("series")),
+            "part": data.get("part"),
             "published": data.get("published"),
             "audio_url": data.get("audio_url") or "",
             "duration": datetime.timedelta(seconds=duration) if duration else None,

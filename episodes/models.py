@@ -65,14 +65,26 @@ class Episode(models.Model):
         TIMED = "timed", "Timed"
         ALIGNED = "aligned", "Aligned to the audio"
 
-    number = models.PositiveIntegerField(unique=True)
+    # Trailers and bonus episodes in a feed often have no number.
+    number = models.PositiveIntegerField(unique=True, null=True, blank=True)
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     tagline = models.CharField(max_length=300, blank=True)
-    series = models.CharField(
-        max_length=200, blank=True, help_text='For example "The Soviet Union, Part 8".'
+    series = models.ForeignKey(
+        "episodes.Series", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="episodes",
     )
+    part = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Part within the series.")
     published = models.DateField(null=True, blank=True)
+    guid = models.CharField(
+        "feed GUID", max_length=500, unique=True, null=True, blank=True,
+        help_text="The item's guid in the podcast's feed; re-imports match on it.",
+    )
+    description = models.TextField(blank=True, help_text="The feed's show notes, sanitised HTML.")
+    audio_type = models.CharField("audio MIME type", max_length=100, blank=True)
+    audio_length = models.PositiveBigIntegerField("audio size in bytes", null=True, blank=True)
+    # What the last feed import wrote, so a re-import leaves editors' changes alone.
+    feed_values = models.JSONField(default=dict, blank=True, editable=False)
     audio = models.FileField(upload_to="audio/", blank=True)
     audio_url = models.URLField(
         "audio URL", max_length=500, blank=True, help_text="Used when no file is uploaded."
@@ -165,6 +177,12 @@ class Sentence(models.Model):
     end = models.FloatField(null=True, blank=True, help_text="Seconds from the start.")
     # [[char_start, char_end, t_start, t_end], …] where word-level evidence exists.
     words = models.JSONField(default=list, blank=True)
+    confidence = models.FloatField(
+        null=True, blank=True, help_text="How sure the audio alignment is of the start, 0 to 1."
+    )
+    start_set_by_editor = models.BooleanField(
+        default=False, help_text="An editor set the start by hand; re-alignment keeps it."
+    )
     search_vector = search_document(("text", "A"))
 
     class Meta:
@@ -439,5 +457,8 @@ class Citation(models.Model):
         return len(self.sentence.text)
 
 
-# Discussion notes live in their own module; Django finds models through this one.
+# Models kept in their own modules; Django finds models through this one.
+from .alignment_runs import AlignmentRun  # noqa: E402,F401
+from .catalogue import Chapter, Credit, Podcast, Series, TranscriptLink  # noqa: E402,F401
+from .events import Event  # noqa: E402,F401
 from .notes import Flag, ModerationEvent, Note  # noqa: E402,F401

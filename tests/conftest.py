@@ -24,7 +24,7 @@ def test_settings(tmp_path_factory):
 def small_episode(db):
     """An episode with a few linked sentences, a citation, a term and a person."""
     episode = make_episode(number=138, slug="138-the-great-purges", title="The Great Purges",
-                           tagline="It was time to clean house.", series="The Soviet Union, Part 8")
+                           tagline="It was time to clean house.", series="The Soviet Union", part=8)
     sentences = make_sentences(
         episode,
         "The NKVD arrested thousands.",

@@ -2,13 +2,22 @@
 
 from itertools import count
 
-from episodes.models import Citation, Episode, Mention, Person, Sentence, Source, Term
+from django.utils.text import slugify
+
+from episodes.models import Citation, Episode, Mention, Person, Sentence, Series, Source, Term
 
 _numbers = count(1000)
 
 
+def make_series(title="The Soviet Union", **overrides):
+    values = {"slug": slugify(title)} | overrides
+    return Series.objects.get_or_create(title=title, defaults=values)[0]
+
+
 def make_episode(**overrides):
     number = overrides.pop("number", next(_numbers))
+    if isinstance(overrides.get("series"), str):
+        overrides["series"] = make_series(overrides["series"])
     values = {"title": f"Episode {number}", "slug": f"{number}-episode", "number": number}
     values.update(overrides)
     return Episode.objects.create(**values)

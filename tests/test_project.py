@@ -108,7 +108,7 @@ def test_saving_a_person_in_the_admin_relinks(editor, small_episode, django_capt
 def episode_form(episode, **extra):
     data = {
         "number": episode.number, "title": episode.title, "slug": episode.slug,
-        "tagline": episode.tagline, "series": episode.series, "published": "", "audio_url": "",
+        "tagline": episode.tagline, "series": episode.series_id or "", "part": episode.part or "", "published": "", "audio_url": "",
         "duration": "", "summary": "", "audio_note": "", "timing": episode.timing,
     }
     return data | extra

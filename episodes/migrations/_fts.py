@@ -1,4 +1,10 @@
-"""SQLite FTS5 tables and their sync triggers, shared by the search migrations."""
+"""
+SQLite FTS5 tables and their sync triggers, shared by the search migrations.
+
+SQLite rebuilds a table for many schema changes (adding a field to Sentence,
+say), and the rebuild drops the table's triggers. ensure() runs after every
+migrate (episodes/apps.py) and recreates whatever went missing.
+"""
 
 
 TABLES = {
@@ -42,3 +48,23 @@ def recreate(schema_editor, prefix=""):
     for fts, (content, columns) in TABLES.items():
         for statement in drop_statements(fts) + create_statements(fts, content, columns, prefix):
             schema_editor.execute(statement)
+
+
+PREFIX = "2 3 4"
+
+
+def ensure(connection):
+    """Recreate any FTS table whose sync triggers a table rebuild dropped."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        present = {row[0] for row in cursor.fetchall()}
+    with connection.schema_editor() as schema_editor:
+        for fts, (content, columns) in TABLES.items():
+            wanted = {fts} | {f"{fts}_{suffix}" for suffix in ("ai", "ad", "au")}
+            if fts in present and not wanted <= present:
+                for statement in drop_statements(fts) + create_statements(
+                    fts, content, columns, PREFIX
+                ):
+                    schema_editor.execute(statement)
