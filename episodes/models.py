@@ -102,6 +102,8 @@ class Episode(models.Model):
     # citations change; pages serve it as it is.
     transcript_html = models.TextField(blank=True, editable=False)
     transcript_rendered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # With transcript_rendered_at, says when the page last changed (ETags, page cache).
+    updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["number"]
