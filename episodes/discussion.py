@@ -320,9 +320,8 @@ def add_note_badges(transcript, episode, counts):
     return transcript
 
 
-def episode_notes_context(request, episode):
+def episode_notes_context(request, episode, counts):
     """What the episode page needs for its badges and its note dialog."""
-    counts = paragraph_note_counts(request.user, episode)
     return {
         "note_counts": counts,
         "note_total": sum(counts.values()),

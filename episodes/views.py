@@ -9,11 +9,14 @@ from django.views.decorators.http import condition, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from .audio import ranged_file_response
-from .discussion import add_note_badges, episode_notes_context
+from .browse import home_context, neighbours
+from .discussion import add_note_badges, episode_notes_context, paragraph_note_counts
 from .exports import FORMATS, TIMED_FORMATS
-from .models import Citation, Episode, Mention, Person, Source, Term
+from .models import Citation, Episode, Person, Source, Term
 from .moments import format_moment, parse_moment
+from .page_cache import conditional_episode_page
 from .search import GROUPS, search
+from .xray import strips_for
 
 
 def group_by_episode(items, sentence_of):
@@ -33,13 +36,19 @@ def group_by_letter(entries):
 
 @require_safe
 def home(request):
-    episodes = Episode.objects.order_by("-number")
-    return render(request, "episodes/home.html", {"episodes": episodes})
+    return render(request, "episodes/home.html", home_context())
 
 
 @require_safe
 def episode_detail(request, slug):
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.select_related("series"), slug=slug)
+    # Previous/next by number and within the series (the page links them).
+    episode.neighbours = neighbours(episode)
+    return episode_page(request, episode, paragraph_note_counts(request.user, episode))
+
+
+@conditional_episode_page
+def episode_page(request, episode, note_counts):
     moment = parse_moment(request.GET.get("t"))
     transcript = episode.transcript_html
     if moment is not None and episode.is_timed() and (sentence := episode.sentence_at(moment)):
@@ -49,7 +58,7 @@ def episode_detail(request, slug):
             anchor, f'{anchor}autofocus tabindex="-1" aria-current="true" ', 1
         )
     # Notes are per reader, so their badges go in per request, never into transcript_html.
-    notes = episode_notes_context(request, episode)
+    notes = episode_notes_context(request, episode, note_counts)
     transcript = add_note_badges(transcript, episode, notes["note_counts"])
     duration = episode.duration.total_seconds() if episode.duration else None
     context = {
@@ -124,18 +133,13 @@ def person_list(request):
     return entity_list(request, Person.objects.all(), "episodes/person_list.html")
 
 
-def entity_mentions(entity):
-    mentions = Mention.objects.visible().of(entity).in_reading_order()
-    return group_by_episode(mentions, lambda mention: mention.sentence)
-
-
 @require_safe
 def term_detail(request, slug):
     term = get_object_or_404(Term, slug=slug)
     context = {
         "term": term,
         "related": term.related.order_by("name"),
-        "mentions": entity_mentions(term),
+        "mentions": strips_for(term),
     }
     return render(request, "episodes/term_detail.html", context)
 
@@ -146,7 +150,7 @@ def person_detail(request, slug):
     return render(
         request,
         "episodes/person_detail.html",
-        {"person": person, "mentions": entity_mentions(person)},
+        {"person": person, "mentions": strips_for(person)},
     )
 
 

@@ -1,0 +1,96 @@
+"""
+Episode pages: ETags for everyone, and a shared page cache for anonymous readers.
+
+The transcript itself is rendered at write time (Episode.transcript_html), so
+what is left per request is the page around it, the note badges and the
+moment. The ETag is a hash of everything the page depends on: the episode row
+and its transcript version, the badge counts the reader sees, the moment, the
+reader (and their CSRF cookie, since the page carries a token), and the code
+release. A reader who already has that page gets a 304.
+
+Anonymous readers all see the same page for the same version, so it is kept
+in the "pages" cache under its ETag and served without rendering. Such pages
+must never carry a CSRF token (it would hand one reader's secret to all the
+others): base.html only emits it for signed-in readers, who have no shared
+cache. A stale entry is never served, because any change gives a new key.
+"""
+
+import hashlib
+from functools import cache, wraps
+from pathlib import Path
+
+import django
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import caches
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags, quote_etag
+
+PAGE_CACHE_SECONDS = 24 * 3600
+
+
+@cache
+def release():
+    """Changes whenever templates or static files do, so a deploy never serves old pages."""
+    digest = hashlib.sha256(django.get_version().encode())
+    for folder in (settings.BASE_DIR / "templates", settings.BASE_DIR / "static"):
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def episode_etag(request, episode, note_counts):
+    user = request.user
+    parts = [
+        release(),
+        episode.pk,
+        episode.updated.isoformat() if episode.updated else "",
+        episode.transcript_rendered_at.isoformat() if episode.transcript_rendered_at else "",
+        str(episode.series) if episode.series_id else "",
+        sorted(note_counts.items()),
+        request.get_full_path(),
+        bool(request.htmx),
+        user.pk if user.is_authenticated else "",
+        request.COOKIES.get(settings.CSRF_COOKIE_NAME, "") if user.is_authenticated else "",
+    ]
+    return quote_etag(hashlib.sha256(repr(parts).encode()).hexdigest()[:32])
+
+
+def conditional_episode_page(view):
+    """
+    Wrap a view(request, episode, note_counts) that renders the episode page.
+
+    The wrapper fetches nothing itself: the caller passes what it already
+    loaded, so a cached page costs the same two queries as computing the ETag.
+    """
+
+    @wraps(view)
+    def wrapper(request, episode, note_counts):
+        if len(get_messages(request)):
+            # A flash message is shown once; this page can't be reused.
+            return view(request, episode, note_counts)
+        etag = episode_etag(request, episode, note_counts)
+        if etag in parse_etags(request.headers.get("If-None-Match", "")):
+            response = HttpResponseNotModified()
+        elif not request.user.is_authenticated:
+            pages = caches["pages"]
+            content = pages.get(etag)
+            if content is None:
+                response = view(request, episode, note_counts)
+                if response.status_code == 200:
+                    pages.set(etag, response.content, PAGE_CACHE_SECONDS)
+            else:
+                response = HttpResponse(content)
+                response["X-Page-Cache"] = "hit"
+        else:
+            response = view(request, episode, note_counts)
+        response["ETag"] = etag
+        # Revalidate every time (cheap: a 304), and never share a signed-in page.
+        patch_cache_control(response, no_cache=True, private=request.user.is_authenticated)
+        patch_vary_headers(response, ["Cookie", "HX-Request"])
+        return response
+
+    return wrapper

@@ -1,0 +1,121 @@
+"""Episode pages: ETags, 304s, and the shared cache for anonymous readers."""
+
+import pytest
+from django.core.cache import caches
+
+from episodes.models import Note
+from tests.factories import make_sentences
+
+
+@pytest.fixture
+def episode(small_episode):
+    return small_episode["episode"]
+
+
+def get(client, episode, **headers):
+    return client.get(episode.get_absolute_url(), headers=headers)
+
+
+def test_an_episode_page_sends_an_etag_and_answers_304_when_it_matches(client, episode):
+    first = get(client, episode)
+    assert first.status_code == 200 and first["ETag"]
+    again = get(client, episode, if_none_match=first["ETag"])
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+def test_the_page_is_revalidated_every_time(client, episode):
+    response = get(client, episode)
+    assert "no-cache" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+
+
+def test_a_second_anonymous_request_is_served_from_the_page_cache(client, episode, django_assert_max_num_queries):
+    first = get(client, episode)
+    assert "X-Page-Cache" not in first
+    with django_assert_max_num_queries(2):
+        second = get(client, episode)
+    assert second["X-Page-Cache"] == "hit"
+    assert second.content == first.content
+
+
+def test_a_transcript_change_changes_the_etag_and_the_page(client, episode):
+    first = get(client, episode)
+    make_sentences(episode, "A sentence added by the editor.", paragraph=3)
+    episode.render_transcript()
+    second = get(client, episode, if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert second["ETag"] != first["ETag"]
+    assert "A sentence added by the editor." in second.content.decode()
+
+
+def test_an_edit_of_the_episode_itself_changes_the_page(client, episode):
+    first = get(client, episode)
+    episode.title = "The Great Purges, revised"
+    episode.save()
+    second = get(client, episode, if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert "The Great Purges, revised" in second.content.decode()
+
+
+def test_an_approved_note_changes_the_anonymous_page(client, episode, django_user_model):
+    first = get(client, episode)
+    author = django_user_model.objects.create_user("ada", password="pw-long-enough-1")
+    sentence = episode.sentences.first()
+    Note.objects.create(
+        episode=episode, author=author, body="Worth a look.", body_html="<p>Worth a look.</p>",
+        first_sentence=sentence, last_sentence=sentence, quote_exact=sentence.text[:10],
+        status=Note.Status.APPROVED,
+    )
+    second = get(client, episode, if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert second["ETag"] != first["ETag"]
+
+
+def test_a_moment_link_is_a_different_page(client, episode):
+    plain = get(client, episode)
+    moment = client.get(episode.get_absolute_url() + "?t=5")
+    assert plain["ETag"] != moment["ETag"]
+
+
+def test_anonymous_pages_carry_no_csrf_token_and_set_no_cookie(client, episode):
+    response = get(client, episode)
+    assert "X-CSRFToken" not in response.content.decode()
+    assert "csrftoken" not in response.cookies
+
+
+def test_signed_in_readers_get_their_own_page_never_the_shared_one(client, episode, django_user_model):
+    get(client, episode)  # fills the shared cache
+    user = django_user_model.objects.create_user("bea", password="pw-long-enough-1", display_name="Bea")
+    client.force_login(user)
+    response = get(client, episode)
+    assert "X-Page-Cache" not in response
+    assert "private" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "X-CSRFToken" in page and "Bea" in page
+
+
+def test_the_etag_differs_per_reader(client, episode, django_user_model):
+    anonymous = get(client, episode)["ETag"]
+    client.force_login(django_user_model.objects.create_user("cy", password="pw-long-enough-1"))
+    assert get(client, episode)["ETag"] != anonymous
+
+
+def test_a_flash_message_is_never_answered_with_304(client, episode):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpRequest
+
+    first = get(client, episode)
+    storage = CookieStorage(HttpRequest())
+    client.cookies[storage.cookie_name] = storage._encode([Message(constants.SUCCESS, "Your note was posted.")])
+    second = get(client, episode, if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert "Your note was posted." in second.content.decode()
+
+
+def test_pages_are_not_cached_when_the_view_fails(client, db):
+    response = client.get("/episodes/no-such-episode/")
+    assert response.status_code == 404
+    assert len(caches["pages"]._cache) == 0
