@@ -13,6 +13,8 @@ keepalive = 5
 # Recycle workers now and then so a slow leak never grows without bound.
 max_requests = 2000
 max_requests_jitter = 200
-accesslog = "-"
+# Django logs one JSON line per request (companion/logs.py); gunicorn's own
+# access log is there for debugging the server itself: GUNICORN_ACCESS_LOG=-.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'

@@ -65,6 +65,8 @@ LOGIN_REDIRECT_URL = "episodes:home"
 LOGOUT_REDIRECT_URL = "episodes:home"
 
 MIDDLEWARE = [
+    # One structured log line per request, static files and errors included.
+    "companion.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, as whitenoise documents.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -260,11 +262,26 @@ if env_bool("DJANGO_BEHIND_HTTPS_PROXY", False):
     # The proxy terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# JSON lines on stderr (gunicorn passes them through); DJANGO_LOG_FORMAT=text for
+# a human at a terminal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "companion.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": os.environ.get("DJANGO_LOG_FORMAT", "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Without a level of its own, django.server would double the request lines under runserver.
+        "django.server": {"level": "WARNING"},
+    },
 }
 
 # Where `load_demo` reads its content and the demo transcript.

@@ -1,0 +1,63 @@
+"""Structured logs: one JSON line per request; errors with their context."""
+
+import json
+import logging
+
+import pytest
+from django.test import override_settings
+from django.urls import path
+
+from companion.logs import JsonFormatter
+
+
+def broken_view(request):
+    raise RuntimeError("the disk is on fire")
+
+
+urlpatterns = [path("broken/", broken_view)]
+
+
+def formatted(records, logger):
+    return [json.loads(JsonFormatter().format(r)) for r in records if r.name == logger]
+
+
+def test_each_request_logs_one_json_line_with_status_and_duration(client, db, caplog):
+    with caplog.at_level(logging.INFO, logger="companion.request"):
+        response = client.get("/glossary/", headers={"X-Request-ID": "abc123"})
+    [line] = formatted(caplog.records, "companion.request")
+    assert line["status"] == 200 and line["method"] == "GET" and line["path"] == "/glossary/"
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    assert line["request_id"] == "abc123" == response["X-Request-ID"]
+    assert line["level"] == "INFO" and line["time"].endswith("Z")
+
+
+def test_a_404_is_logged_with_its_status(client, db, caplog):
+    with caplog.at_level(logging.INFO, logger="companion.request"):
+        client.get("/episodes/nothing-here/")
+    assert [line["status"] for line in formatted(caplog.records, "companion.request")] == [404]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_server_error_is_logged_with_the_request_and_traceback(client, db, caplog):
+    client.raise_request_exception = False
+    with caplog.at_level(logging.INFO):
+        response = client.get("/broken/")
+    assert response.status_code == 500
+    [error] = formatted(caplog.records, "django.request")
+    assert error["level"] == "ERROR" and error["path"] == "/broken/" and error["method"] == "GET"
+    assert "the disk is on fire" in error["exception"] and error["request_id"]
+    [access] = formatted(caplog.records, "companion.request")
+    assert access["status"] == 500 and access["request_id"] == error["request_id"]
+
+
+def test_hostile_values_stay_inside_their_json_string(db):
+    record = logging.LogRecord("companion.request", logging.INFO, __file__, 1, "GET %s", ('/x"\n{"admin": true}',), None)
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    assert json.loads(line)["message"] == 'GET /x"\n{"admin": true}'
+
+
+@pytest.mark.parametrize("value", ["", "x" * 500])
+def test_a_missing_or_huge_request_id_is_replaced_or_cut(client, db, caplog, value):
+    response = client.get("/healthz", headers={"X-Request-ID": value})
+    assert 0 < len(response["X-Request-ID"]) <= 64
