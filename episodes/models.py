@@ -8,7 +8,7 @@ popovers and footnotes) so a page view never walks sentences one by one.
 
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import F, Func, Q, Value
+from django.db.models import Count, F, Func, Q, Value
 from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -221,6 +221,14 @@ class EntityQuerySet(models.QuerySet):
         if not query:
             return self
         return self.filter(Q(name__icontains=query) | Q(aliases__icontains=query))
+
+    def most_mentioned(self):
+        """Entries the episodes name, most often first, with mention_count (suppressed ones don't count)."""
+        return (
+            self.annotate(mention_count=Count("mentions", filter=~Q(mentions__kind="suppressed")))
+            .filter(mention_count__gt=0)
+            .order_by("-mention_count", "name")
+        )
 
 
 class Entity(models.Model):

@@ -1,11 +1,15 @@
 from django.urls import path
 
-from . import discussion, moderation, views
+from . import browse, discussion, moderation, views
 
 app_name = "episodes"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # The catalogue (episodes/browse.py)
+    path("episodes/", browse.episode_list, name="episode_list"),
+    path("series/", browse.series_list, name="series_list"),
+    path("series/<slug:slug>/", browse.series_detail, name="series_detail"),
     path("episodes/<slug:slug>/", views.episode_detail, name="detail"),
     path("episodes/<slug:slug>/audio/", views.episode_audio, name="audio"),
     path("episodes/<slug:slug>/words.json", views.episode_words, name="words"),

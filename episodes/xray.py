@@ -1,0 +1,154 @@
+"""
+X-Ray strips: where in each episode's running time a term or person comes up.
+
+A term or person page shows one strip per episode that mentions it, with a
+tick for each sentence naming it; each tick links to that moment. A timed
+episode places ticks by the sentence's start over its running time; an
+untimed one by the sentence's place among all its sentences, and the strip's
+label says which. However many episodes there are, the strips cost two
+queries: the mentions (with sentence and episode) and, only for episodes
+whose length the episode row doesn't give, one grouped query over sentences.
+"""
+
+import math
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from django.db.models import Max
+
+from .models import Episode, Mention, Sentence
+from .moments import format_moment
+
+SNIPPET_CONTEXT = 32  # characters either side of the name in a tick's label
+
+
+@dataclass
+class Tick:
+    sentence: Sentence
+    mention: Mention  # the first mention in the sentence, quoted in the label
+    percent: float  # 0–100 along the strip
+    url: str
+    moment: str = ""  # "12:34" when the sentence is timed
+
+    @property
+    def x(self):
+        """The SVG x attribute: a percentage, so the strip can be any width."""
+        # Kept off the very edges so a tick there is drawn whole.
+        return f"{min(max(self.percent, 0.4), 99.6):.2f}%"
+
+    @property
+    def snippet(self):
+        return snippet(self.mention)
+
+    @property
+    def label(self):
+        where = self.moment or f"Sentence {self.sentence.position}"
+        return f"{where} — ‘{self.snippet}’"
+
+
+@dataclass
+class Strip:
+    episode: Episode
+    mentions: list
+    by_time: bool
+    length: float  # seconds when by_time, else the number of sentences
+    ticks: list = field(default_factory=list)
+
+    @property
+    def length_label(self):
+        if self.by_time:
+            return format_moment(self.length)
+        return f"{int(self.length)} sentences"
+
+    @property
+    def scale_label(self):
+        """What the strip measures, for readers and screen readers alike."""
+        if self.by_time:
+            return f"Where in the episode’s {self.length_label} of audio"
+        return f"Where in the transcript’s {self.length_label} (no timings yet, so by sentence)"
+
+
+def snippet(mention, context=SNIPPET_CONTEXT):
+    """'…arrested by the NKVD in…': the name with a few words either side."""
+    text = mention.sentence.text
+    start, end = max(0, mention.start - context), min(len(text), mention.end + context)
+    # Cut at word boundaries so no word is chopped in half.
+    if start > 0 and " " in text[start : mention.start]:
+        start = text.index(" ", start) + 1
+    if end < len(text) and " " in text[mention.end : end]:
+        end = text.rindex(" ", mention.end, end)
+    quoted = text[start:end].strip()
+    return ("…" if start > 0 else "") + quoted + ("…" if end < len(text) else "")
+
+
+def moment_parameter(seconds):
+    """
+    ?t= for a sentence start, rounded up to the millisecond: the episode page
+    highlights the last sentence started by then, so rounding down could land
+    on the sentence before.
+    """
+    value = math.ceil(seconds * 1000) / 1000
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def episode_lengths(episodes):
+    """{episode id: (sentence count, last timed second)} for the episodes given, one query."""
+    if not episodes:
+        return {}
+    rows = (
+        Sentence.objects.filter(episode__in=[episode.pk for episode in episodes])
+        .values("episode")
+        .annotate(count=Max("position"), last_end=Max("end"), last_start=Max("start"))
+        .order_by()
+    )
+    return {
+        row["episode"]: (row["count"] or 0, max(row["last_end"] or 0, row["last_start"] or 0))
+        for row in rows
+    }
+
+
+def needs_lengths(episode, mentions):
+    """The row's duration is enough for a timed episode whose mentioned sentences all have starts."""
+    timed = episode.is_timed() and episode.duration
+    return not timed or any(mention.sentence.start is None for mention in mentions)
+
+
+def strips_for(entity):
+    """One Strip per episode mentioning the entity, in episode order."""
+    mentions = Mention.objects.visible().of(entity).in_reading_order()
+    groups = [
+        (episode, list(group))
+        for episode, group in groupby(mentions, key=lambda mention: mention.sentence.episode)
+    ]
+    lengths = episode_lengths([episode for episode, group in groups if needs_lengths(episode, group)])
+    return [strip(episode, group, lengths.get(episode.pk)) for episode, group in groups]
+
+
+def strip(episode, mentions, lengths=None):
+    sentence_count, last_second = lengths or (0, 0)
+    seconds = episode.duration.total_seconds() if episode.duration else last_second
+    by_time = episode.is_timed() and seconds > 0
+    length = seconds if by_time else max(sentence_count, max(m.sentence.position for m in mentions))
+    result = Strip(episode=episode, mentions=mentions, by_time=by_time, length=length)
+    url = episode.get_absolute_url()
+    for _, in_sentence in groupby(mentions, key=lambda mention: mention.sentence_id):
+        mention = next(in_sentence)
+        sentence = mention.sentence
+        if by_time and sentence.start is not None:
+            percent = sentence.start / length * 100
+            tick = Tick(
+                sentence, mention, percent,
+                f"{url}?t={moment_parameter(sentence.start)}#{sentence.anchor}",
+                format_moment(sentence.start),
+            )
+        else:
+            # Untimed, or a sentence the timings skipped: its place in the text.
+            count = sentence_count or length
+            percent = (sentence.position - 0.5) / count * 100 if count else 0
+            tick = Tick(sentence, mention, percent, f"{url}#{sentence.anchor}")
+        tick.percent = min(max(tick.percent, 0.0), 100.0)
+        result.ticks.append(tick)
+        # The list under the strip links each mention to the same moment.
+        for each in [mention, *in_sentence]:
+            each.moment_url, each.moment = tick.url, tick.moment
+    return result
