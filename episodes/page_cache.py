@@ -13,9 +13,18 @@ in the "pages" cache under its ETag and served without rendering. Such pages
 must never carry a CSRF token (it would hand one reader's secret to all the
 others): base.html only emits it for signed-in readers, who have no shared
 cache. A stale entry is never served, because any change gives a new key.
+
+Working out the ETag takes the episode and its badge counts from the
+database; for the busiest case, an anonymous reader of a popular episode,
+ReaderPageMiddleware also keeps each finished page in the worker's memory for
+PAGE_FRESH_SECONDS and answers repeats without touching the database at all.
+So an anonymous reader may see a page up to that many seconds old; signed-in
+readers and editors never do.
 """
 
 import hashlib
+import time
+from collections import OrderedDict
 from functools import cache, wraps
 from pathlib import Path
 
@@ -50,6 +59,12 @@ def episode_etag(request, episode, note_counts):
         episode.updated.isoformat() if episode.updated else "",
         episode.transcript_rendered_at.isoformat() if episode.transcript_rendered_at else "",
         str(episode.series) if episode.series_id else "",
+        # Previous/next links (episodes/browse.py): a new or renamed neighbour changes the page.
+        sorted(
+            (side, other.pk, other.updated.isoformat() if other.updated else "")
+            for side, other in getattr(episode, "neighbours", {}).items()
+            if other is not None
+        ),
         sorted(note_counts.items()),
         request.get_full_path(),
         bool(request.htmx),
@@ -85,6 +100,7 @@ def conditional_episode_page(view):
             else:
                 response = HttpResponse(content)
                 response["X-Page-Cache"] = "hit"
+            response.shared_by_readers = response.status_code == 200
         else:
             response = view(request, episode, note_counts)
         response["ETag"] = etag
@@ -94,3 +110,49 @@ def conditional_episode_page(view):
         return response
 
     return wrapper
+
+
+class ReaderPageMiddleware:
+    """
+    Repeat anonymous page views straight from this worker's memory for a few seconds.
+
+    Sits below the security, CSP and framing middleware, so every answer still
+    gets fresh headers; only the view and its queries are skipped. A request
+    with a session or flash-message cookie always goes to the view.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.pages = OrderedDict()  # key -> (fresh until, etag, content)
+
+    def __call__(self, request):
+        seconds = settings.PAGE_FRESH_SECONDS
+        if not seconds or request.method not in ("GET", "HEAD") or self.has_reader_cookies(request):
+            return self.get_response(request)
+        key = (request.get_full_path(), request.headers.get("HX-Request", ""))
+        entry = self.pages.get(key)
+        if entry and entry[0] > time.monotonic():
+            _, etag, content = entry
+            if etag in parse_etags(request.headers.get("If-None-Match", "")):
+                response = HttpResponseNotModified()
+            else:
+                response = HttpResponse(content)
+                response["X-Page-Cache"] = "memory"
+            response["ETag"] = etag
+            patch_cache_control(response, no_cache=True)
+            patch_vary_headers(response, ["Cookie", "HX-Request"])
+            return response
+        response = self.get_response(request)
+        if getattr(response, "shared_by_readers", False):
+            self.pages[key] = (time.monotonic() + seconds, response["ETag"], response.content)
+            self.pages.move_to_end(key)
+            while len(self.pages) > settings.PAGE_FRESH_ENTRIES:
+                self.pages.popitem(last=False)
+        return response
+
+    @staticmethod
+    def has_reader_cookies(request):
+        return any(
+            name in request.COOKIES
+            for name in (settings.SESSION_COOKIE_NAME, settings.MESSAGES_COOKIE_NAME)
+        )

@@ -73,9 +73,9 @@ def snippet(mention, context=SNIPPET_CONTEXT):
     text = mention.sentence.text
     start, end = max(0, mention.start - context), min(len(text), mention.end + context)
     # Cut at word boundaries so no word is chopped in half.
-    if start > 0 and " " in text[start : mention.start]:
+    if start > 0 and text[start - 1] != " " and " " in text[start : mention.start]:
         start = text.index(" ", start) + 1
-    if end < len(text) and " " in text[mention.end : end]:
+    if end < len(text) and text[end] != " " and " " in text[mention.end : end]:
         end = text.rindex(" ", mention.end, end)
     quoted = text[start:end].strip()
     return ("…" if start > 0 else "") + quoted + ("…" if end < len(text) else "")
