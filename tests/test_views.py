@@ -145,8 +145,8 @@ def large_episode(sentence_count):
 @pytest.mark.parametrize(
     "url, limit",
     [
-        ("/", 2),
-        ("/episodes/500-large/", 2),
+        ("/", 4),  # latest episodes, series, most-mentioned people, terms
+        ("/episodes/500-large/", 3),  # + its previous/next neighbours
         ("/glossary/", 2),
         ("/glossary/nkvd/", 4),
         ("/people/", 2),
