@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     # Before staticfiles so runserver serves files the way gunicorn will.
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # /sitemap.xml (episodes/sitemaps.py): the app brings the sitemap templates.
+    "django.contrib.sitemaps",
     "django_htmx",
     "accounts",
     "episodes",
@@ -77,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Below the header-setting middleware: repeats of anonymous pages skip only the view.
+    "episodes.page_cache.ReaderPageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -144,6 +148,14 @@ else:
         "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
                   "OPTIONS": {"MAX_ENTRIES": 1000}},
     }
+# How long a worker answers repeat anonymous views of a page from memory, without
+# asking the database whether it changed (episodes/page_cache.py). 0 turns it off.
+PAGE_FRESH_SECONDS = float(os.environ.get("DJANGO_PAGE_FRESH_SECONDS", "5"))
+PAGE_FRESH_ENTRIES = 200
+if os.environ.get("DJANGO_PAGE_CACHE", "on") == "off":
+    PAGE_FRESH_SECONDS = 0
+    # Every page rendered afresh (ETags and 304s still work): for measuring, or debugging.
+    CACHES["pages"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 RATE_LIMIT_USE_CACHE = bool(REDIS_URL)
 
 
@@ -211,7 +223,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
@@ -283,6 +295,10 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# Our /feed.xml republishes someone else's show, so it asks hosting platforms not to import
+# it (podcast:locked yes) when an owner address to verify with is configured; unset, no tag.
+PODCAST_FEED_OWNER_EMAIL = os.environ.get("PODCAST_FEED_OWNER_EMAIL", "")
 
 # Where `load_demo` reads its content and the demo transcript.
 DEMO_CONTENT_DIR = BASE_DIR / "episodes" / "demo"

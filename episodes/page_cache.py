@@ -31,6 +31,7 @@ from pathlib import Path
 import django
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -66,6 +67,8 @@ def episode_etag(request, episode, note_counts):
             if other is not None
         ),
         sorted(note_counts.items()),
+        # Previous/next links, when the view looked them up (episodes/browse.py).
+        sorted((side, str(other)) for side, other in getattr(episode, "neighbours", {}).items()),
         request.get_full_path(),
         bool(request.htmx),
         user.pk if user.is_authenticated else "",
@@ -154,5 +157,5 @@ class ReaderPageMiddleware:
     def has_reader_cookies(request):
         return any(
             name in request.COOKIES
-            for name in (settings.SESSION_COOKIE_NAME, settings.MESSAGES_COOKIE_NAME)
+            for name in (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name)
         )

@@ -17,6 +17,8 @@ def test_settings(tmp_path_factory):
         MEDIA_ROOT=tmp_path_factory.mktemp("media"),
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         RATE_LIMIT_USE_CACHE=False,
+        # Tests change content and read it back at once; tests/test_page_cache.py turns it on.
+        PAGE_FRESH_SECONDS=0,
     ):
         yield
 

@@ -33,7 +33,7 @@ def test_the_page_is_revalidated_every_time(client, episode):
 def test_a_second_anonymous_request_is_served_from_the_page_cache(client, episode, django_assert_max_num_queries):
     first = get(client, episode)
     assert "X-Page-Cache" not in first
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # the episode, its neighbours, its note counts
         second = get(client, episode)
     assert second["X-Page-Cache"] == "hit"
     assert second.content == first.content
@@ -119,3 +119,59 @@ def test_pages_are_not_cached_when_the_view_fails(client, db):
     response = client.get("/episodes/no-such-episode/")
     assert response.status_code == 404
     assert len(caches["pages"]._cache) == 0
+
+
+@pytest.fixture
+def fresh_seconds(settings):
+    settings.PAGE_FRESH_SECONDS = 60
+
+
+def test_a_repeat_anonymous_view_is_answered_from_memory_without_queries(
+    client, episode, fresh_seconds, django_assert_num_queries
+):
+    first = get(client, episode)
+    with django_assert_num_queries(0):
+        repeat = get(client, episode)
+    assert repeat["X-Page-Cache"] == "memory"
+    assert repeat.content == first.content and repeat["ETag"] == first["ETag"]
+    # The security and CSP middleware above it still set their headers.
+    assert repeat["Content-Security-Policy"] and repeat["X-Content-Type-Options"] == "nosniff"
+    with django_assert_num_queries(0):
+        assert get(client, episode, if_none_match=first["ETag"]).status_code == 304
+
+
+def test_a_memory_copy_expires_after_its_fresh_seconds(client, episode, settings, monkeypatch):
+    import episodes.page_cache as page_cache
+
+    settings.PAGE_FRESH_SECONDS = 5
+    get(client, episode)
+    now = page_cache.time.monotonic()
+    monkeypatch.setattr(page_cache.time, "monotonic", lambda: now + 6)
+    assert get(client, episode).get("X-Page-Cache") != "memory"
+
+
+def test_readers_with_a_session_never_get_the_memory_copy(client, episode, fresh_seconds, django_user_model):
+    get(client, episode)
+    client.force_login(django_user_model.objects.create_user("di", password="pw-long-enough-1"))
+    response = get(client, episode)
+    assert "X-Page-Cache" not in response and "private" in response["Cache-Control"]
+
+
+def test_other_pages_are_not_kept_in_memory(client, small_episode, fresh_seconds):
+    client.get("/glossary/")
+    assert "X-Page-Cache" not in client.get("/glossary/")
+
+
+def test_the_memory_copy_can_be_turned_off(client, episode, settings):
+    settings.PAGE_FRESH_SECONDS = 0
+    get(client, episode)
+    assert get(client, episode)["X-Page-Cache"] == "hit"
+
+
+def test_a_new_neighbour_changes_the_page(client, episode):
+    from tests.factories import make_episode
+
+    first = get(client, episode)
+    make_episode(number=139, slug="139-next", title="The Winter War")
+    second = get(client, episode, if_none_match=first["ETag"])
+    assert second.status_code == 200 and "The Winter War" in second.content.decode()
