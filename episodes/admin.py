@@ -9,6 +9,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
 
+from .alignment_admin import AlignEpisodeMixin  # also registers AlignmentRun
+from . import timeline_admin  # noqa: F401  registers Event
 from .importers import TranscriptError, decode_transcript, import_transcript
 from .models import Citation, Episode, Mention, Person, Sentence, Source, Term
 from .tasks import relink_episodes
@@ -76,15 +78,15 @@ class EpisodeAdminForm(forms.ModelForm):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(admin.ModelAdmin):
+class EpisodeAdmin(AlignEpisodeMixin, admin.ModelAdmin):
     form = EpisodeAdminForm
     list_display = ["number", "title", "series", "part", "published", "sentence_count"]
     list_display_links = ["number", "title"]
     search_fields = ["title", "series__title", "summary"]
     list_filter = ["series"]
     prepopulated_fields = {"slug": ["number", "title"]}
-    readonly_fields = ["transcript_rendered_at"]
-    actions = ["relink", "estimate_timings"]
+    readonly_fields = ["transcript_rendered_at", "latest_alignment"]
+    actions = ["relink", "estimate_timings", "align_to_audio"]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import browse, discussion, moderation, views
+from . import browse, discussion, moderation, review, views
 
 app_name = "episodes"
 
@@ -37,4 +37,7 @@ urlpatterns = [
     # Moderation (episodes/moderation.py)
     path("moderation/", moderation.queue, name="moderation"),
     path("moderation/notes/<int:pk>/<str:action>/", moderation.act, name="moderation_act"),
+    # Reviewing timings after an alignment (episodes/review.py)
+    path("episodes/<slug:slug>/review/", review.review, name="review"),
+    path("episodes/<slug:slug>/review/<int:pk>/", review.review_start, name="review_start"),
 ]
