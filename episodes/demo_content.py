@@ -68,10 +68,15 @@ def upsert(model, where, slug, values):
     return instance
 
 
-def load_series(title):
+def load_series(title, description=""):
+    """The series by title; the demo's description (ours) replaces what was there."""
     if not title:
         return None
     series, _ = Series.objects.get_or_create(title=title, defaults={"slug": slugify(title)})
+    description = (description or "").strip()
+    if description and series.description != description:
+        series.description = description
+        series.save(update_fields=["description"])
     return series
 
 
@@ -85,7 +90,7 @@ def load_episode(directory, data):
             "number": require(data, "number", "episode.yaml"),
             "title": require(data, "title", "episode.yaml"),
             "tagline": data.get("tagline") or "",
-            "series": load_series(data.get("series")),
+            "series": load_series(data.get("series"), data.get("series_description")),
             "part": data.get("part"),
             "published": data.get("published"),
             "audio_url": data.get("audio_url") or "",

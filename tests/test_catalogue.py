@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import caches
 
 from episodes.browse import EPISODES_PER_PAGE, neighbours
-from episodes.models import Episode, Mention
+from episodes.models import Episode, Mention, Series
 from episodes.xray import moment_parameter, snippet, strips_for
 from tests.factories import make_episode, make_mention, make_person, make_sentences, make_series, make_term
 
@@ -390,3 +390,15 @@ def test_snippets_keep_a_whole_word_at_the_cut():
     mention = make_mention(sentence, make_term("NKVD"), 21, 25)
     assert snippet(mention, context=10) == "…then the NKVD came at…"
     assert snippet(mention, context=100) == text
+
+
+def test_the_demo_describes_its_series(client):
+    from django.core.management import call_command
+
+    call_command("load_demo", verbosity=0)
+    html = get(client, "/series/the-soviet-union/")
+    assert "An eight-part run on politics inside the Soviet Union in the 1930s" in html
+    assert "Part 8 · Episode 138" in html and "The Great Purges" in html
+    call_command("load_demo", verbosity=0)  # loading again changes nothing
+    series = Series.objects.get()
+    assert series.description.startswith("An eight-part run") and series.episodes.count() == 1
