@@ -67,8 +67,6 @@ def episode_etag(request, episode, note_counts):
             if other is not None
         ),
         sorted(note_counts.items()),
-        # Previous/next links, when the view looked them up (episodes/browse.py).
-        sorted((side, str(other)) for side, other in getattr(episode, "neighbours", {}).items()),
         request.get_full_path(),
         bool(request.htmx),
         user.pk if user.is_authenticated else "",
