@@ -1,0 +1,339 @@
+"""
+How well and how fast episodes.alignment times a script against a narration.
+
+Test narrations with known truth are built from the real episode-138 script
+(episodes/demo/138-the-great-purges.txt, split by episodes/splitter.py) in
+voices other than the aligner's reference (eSpeak NG "en-us" at 170 words a
+minute): eSpeak's British voice at 150 wpm, its "en-us+f3" variant at 190 wpm
+and, when the `flite` program is installed, flite's "slt" voice. Each one gets
+
+- random pauses between sentences (0.15-1.2 s) and paragraphs (0.6-2.5 s),
+- background noise at 20 dB below the speech,
+- a 30 s intro of music (chords and percussion) before the first sentence,
+- a 60 s mid-roll after the middle sentence that is not in the script: an ad
+  read by the same voice over music,
+
+and is written as MP3 (so the decoder and resampler are part of the run).
+Each alignment runs in a child process, which reports its wall time and peak
+resident memory (getrusage maxrss). A 60-minute case (the script three times
+over) measures memory and time at length.
+
+Errors are |aligned - true| start times; the truth is where the voice's
+audible sound starts (eSpeak's word events, flite's sentence files).
+
+    .venv/bin/python benchmarks/alignment_benchmark.py            # about 5 minutes on 2 cores
+    .venv/bin/python benchmarks/alignment_benchmark.py --quick    # 25 sentences, one voice
+
+Results and analysis: docs/alignment-benchmark.md.
+"""
+
+import argparse
+import json
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from episodes import alignment, narration  # noqa: E402
+from episodes.splitter import parse_transcript  # noqa: E402
+
+SCRIPT = ROOT / "episodes" / "demo" / "138-the-great-purges.txt"
+RATE = 22050
+#: Made-up sponsor copy for the mid-roll: speech the script does not contain.
+AD = [
+    "This episode is brought to you by Northwind Coffee.",
+    "Fresh beans roasted every Tuesday and shipped to your door within two days.",
+    "Try the harvest blend, with notes of caramel, orange and dark chocolate.",
+    "Use the code HISTORY at checkout for twenty percent off your first bag.",
+    "Northwind Coffee: good mornings, delivered.",
+]
+GOALS = {"sentence_p90": 0.3, "sentence_max": 1.0, "word_median": 0.15, "per_minute": 10.0,
+         "memory_60_min_mb": 1024}
+
+
+def music(seconds, seed):
+    """Chords that change every half second, a soft pulse and hi-hat noise: clearly not speech."""
+    random = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    out = np.zeros_like(t)
+    roots = [220.0, 246.9, 261.6, 293.7, 329.6, 349.2, 392.0]
+    step = int(0.5 * RATE)
+    for begin in range(0, len(t), step):
+        segment = slice(begin, begin + step)
+        root = roots[random.integers(len(roots))]
+        for ratio in (1, 1.25, 1.5, 2):
+            out[segment] += 0.12 * np.sin(2 * np.pi * root * ratio * t[segment])
+        envelope = np.exp(-np.arange(len(out[segment])) / (0.08 * RATE))
+        out[segment] += 0.25 * np.sin(2 * np.pi * 60 * t[segment]) * envelope
+        hat = min(int(0.03 * RATE), len(out[segment]))
+        out[begin:begin + hat] += random.normal(0, 0.08, hat)
+    return (out * 0.5).astype(np.float32)
+
+
+def espeak_voice(sentences, voice, rate):
+    """(samples float32 at RATE, [(start, end)], words) per sentence, cut from one narration."""
+    spoken = narration.synthesise([sentences], voice=voice, words_per_minute=rate,
+                                  sentence_pause=0, paragraph_pause=0)
+    assert spoken.sample_rate == RATE
+    samples = spoken.samples.astype(np.float32) / 32768
+    pieces = []
+    for (start, end), words in zip(spoken.sentences, spoken.words):
+        a, b = round(start * RATE), round(end * RATE)
+        pieces.append((samples[a:b], [(w[0], w[1], w[2] - start) for w in words]))
+    return pieces
+
+
+def flite_voice(sentences):
+    """Per sentence (samples at RATE, no word truth) from the flite program's slt voice."""
+    pieces = []
+    with tempfile.TemporaryDirectory() as folder:
+        for number, sentence in enumerate(sentences):
+            path = Path(folder) / f"{number}.wav"
+            subprocess.run(["flite", "-voice", "slt", "-t", sentence, "-o", str(path)], check=True,
+                           capture_output=True)
+            data, rate = soundfile.read(path, dtype="float32")
+            resampler = alignment._Resampler(np, rate, RATE)
+            data = np.concatenate([resampler.feed(data), resampler.finish()])
+            loud = np.flatnonzero(np.abs(data) > 0.002)
+            data = data[max(0, loud[0] - 441):loud[-1] + 441] if len(loud) else data
+            pieces.append((data, None))
+    return pieces
+
+
+def build(paragraph_sizes, pieces, ad_pieces, seed):
+    """
+    Lay the sentences out with random pauses, a music intro, and a mid-roll ad after the middle
+    sentence; add noise. Returns samples, true sentence starts, true word starts (or None),
+    the intro span and the mid-roll span (seconds).
+    """
+    random = np.random.default_rng(seed)
+    out = [music(30, seed)]
+    position = len(out[0])
+    intro = (0.0, position / RATE)
+    starts, words = [], []
+    middle = len(pieces) // 2
+    paragraph_starts = set(np.cumsum([0] + list(paragraph_sizes))[:-1].tolist())
+    midroll = None
+    for number, (samples, word_times) in enumerate(pieces):
+        pause = random.uniform(0.6, 2.5) if number in paragraph_starts else random.uniform(0.15, 1.2)
+        if number == 0:
+            pause = random.uniform(0.3, 1.0)
+        gap = np.zeros(int(pause * RATE), dtype=np.float32)
+        out.append(gap)
+        position += len(gap)
+        if number == middle:
+            ad = ad_midroll(ad_pieces, seed)
+            midroll = (position / RATE, (position + len(ad)) / RATE)
+            out.append(ad)
+            position += len(ad)
+            gap = np.zeros(int(random.uniform(0.3, 1.0) * RATE), dtype=np.float32)
+            out.append(gap)
+            position += len(gap)
+        audible = np.flatnonzero(np.abs(samples) > narration.SILENCE_THRESHOLD / 32768)
+        onset = int(audible[0]) if len(audible) else 0
+        starts.append((position + onset) / RATE)
+        if word_times is not None:
+            words.append([position / RATE + t for _, _, t in word_times])
+        out.append(samples)
+        position += len(samples)
+    out.append(np.zeros(int(2 * RATE), dtype=np.float32))
+    audio = np.concatenate(out)
+    speech_rms = math.sqrt(float(np.mean(np.concatenate([p[0] for p in pieces]) ** 2)))
+    audio += random.normal(0, speech_rms / 10, len(audio)).astype(np.float32)  # 20 dB SNR
+    peak = float(np.max(np.abs(audio)))
+    if peak > 0.99:
+        audio *= 0.99 / peak
+    return audio, starts, (words if pieces[0][1] is not None else None), intro, midroll
+
+
+def ad_midroll(ad_pieces, seed):
+    """60 s: the ad copy read over quieter music, repeated as needed."""
+    speech = []
+    length = 0
+    while length < 56 * RATE:
+        for samples, _ in ad_pieces:
+            speech.append(samples)
+            speech.append(np.zeros(int(0.4 * RATE), dtype=np.float32))
+            length += len(samples) + int(0.4 * RATE)
+    speech = np.concatenate(speech)[:60 * RATE]
+    speech = np.concatenate([speech, np.zeros(60 * RATE - len(speech), dtype=np.float32)])
+    return speech + 0.4 * music(60, seed + 1)
+
+
+def stats(errors):
+    if not errors:
+        return None
+    errors = np.abs(np.array(errors))
+    return {"median": float(np.median(errors)), "p90": float(np.quantile(errors, 0.9)),
+            "max": float(errors.max())}
+
+
+def covered(span, skipped, share=0.8):
+    """Whether the skipped segments cover at least share of span."""
+    overlap = sum(max(0.0, min(end, span[1]) - max(start, span[0])) for start, end in skipped)
+    return overlap >= share * (span[1] - span[0])
+
+
+def run_child(audio_path, sentences):
+    """Align in a fresh process; its wall time, peak memory and result."""
+    with tempfile.TemporaryDirectory() as folder:
+        texts = Path(folder) / "texts.json"
+        result = Path(folder) / "result.json"
+        texts.write_text(json.dumps(sentences))
+        subprocess.run([sys.executable, __file__, "--child", str(audio_path), str(texts), str(result)],
+                       check=True)
+        return json.loads(result.read_text())
+
+
+def child(audio_path, texts_path, result_path):
+    import resource
+
+    sentences = json.loads(Path(texts_path).read_text())
+    begin = time.perf_counter()
+    result = alignment.align(sentences, audio_path)
+    seconds = time.perf_counter() - begin
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    Path(result_path).write_text(json.dumps({
+        "seconds": seconds, "peak_mb": peak_kb / 1024, "duration": result.duration,
+        "skipped": result.skipped,
+        "sentences": [[s.start, s.end, s.confidence, s.words] for s in result.sentences],
+    }))
+
+
+def measure(name, paragraphs, pieces, ad_pieces, seed, folder):
+    sizes = [len(p) for p in paragraphs]
+    sentences = [s for p in paragraphs for s in p]
+    audio, starts, words, intro, midroll = build(sizes, pieces, ad_pieces, seed)
+    path = Path(folder) / f"{name}.mp3"
+    soundfile.write(path, audio, RATE, format="MP3", subtype="MPEG_LAYER_III",
+                    bitrate_mode=narration.MP3_BITRATE_MODE, compression_level=narration.MP3_COMPRESSION_LEVEL)
+    del audio
+    result = run_child(path, sentences)
+    got = result["sentences"]
+    sentence_errors = [g[0] - t for g, t in zip(got, starts)]
+    word_errors = []
+    if words is not None:
+        for g, truth in zip(got, words):
+            if g[3] and len(g[3]) == len(truth):
+                word_errors += [w[2] - t for w, t in zip(g[3], truth)]
+    in_intro = sum(1 for g in got if intro[0] <= g[0] < intro[1])
+    in_midroll = sum(1 for g in got if midroll[0] <= g[0] < midroll[1] - 0.5)
+    worst = int(np.argmax(np.abs(sentence_errors)))
+    return {
+        "case": name, "audio_min": result["duration"] / 60, "sentences": len(sentences),
+        "sentence": stats(sentence_errors), "word": stats(word_errors),
+        "words_timed": f"{len(word_errors)}/{sum(len(w) for w in words)}" if words else "n/a",
+        "intro_skipped": covered(intro, result["skipped"]) and not in_intro,
+        "midroll_skipped": covered(midroll, result["skipped"]) and not in_midroll,
+        "skipped": result["skipped"], "intro": intro, "midroll": midroll,
+        "seconds": result["seconds"], "per_minute": result["seconds"] / (result["duration"] / 60),
+        "peak_mb": result["peak_mb"],
+        "low_confidence": sum(1 for g in got if g[2] < 0.5),
+        "worst": (worst, round(sentence_errors[worst], 2), got[worst][2]),
+    }
+
+
+def fmt(value, digits=2):
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def table(rows):
+    lines = [
+        "| case | audio (min) | sentence start error median / p90 / max (s) | word start error median / p90 / max (s) "
+        "| words timed | intro skipped | mid-roll skipped | compute (s per audio min) | peak memory (MB) "
+        "| low-confidence sentences |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        s, w = row["sentence"], row["word"]
+        lines.append(
+            f"| {row['case']} | {row['audio_min']:.1f} | {fmt(s['median'])} / {fmt(s['p90'])} / {fmt(s['max'])} "
+            f"| {fmt(w and w['median'])} / {fmt(w and w['p90'])} / {fmt(w and w['max'])} | {row['words_timed']} "
+            f"| {'yes' if row['intro_skipped'] else 'NO'} | {'yes' if row['midroll_skipped'] else 'NO'} "
+            f"| {row['per_minute']:.1f} | {row['peak_mb']:.0f} | {row['low_confidence']}/{row['sentences']} |")
+    return "\n".join(lines)
+
+
+def verdicts(rows):
+    lines = []
+    for row in rows:
+        s, w = row["sentence"], row["word"]
+        checks = [
+            ("sentence p90 ≤ 0.3 s", s["p90"] <= GOALS["sentence_p90"]),
+            ("sentence max ≤ 1 s", s["max"] <= GOALS["sentence_max"]),
+            ("intro skipped", row["intro_skipped"]),
+            ("mid-roll skipped", row["midroll_skipped"]),
+            ("≤ 10 s per audio minute", row["per_minute"] <= GOALS["per_minute"]),
+        ]
+        if w:
+            checks.append(("word median ≤ 0.15 s", w["median"] <= GOALS["word_median"]))
+        if row["audio_min"] >= 55:
+            checks.append(("≤ 1 GB", row["peak_mb"] <= GOALS["memory_60_min_mb"]))
+        met = ", ".join(f"{label}: {'met' if ok else 'MISSED'}" for label, ok in checks)
+        lines.append(f"- {row['case']}: {met}. Worst sentence #{row['worst'][0]} off by {row['worst'][1]} s "
+                     f"(confidence {row['worst'][2]}); skipped {row['skipped']} "
+                     f"(intro {fmt(row['intro'][1], 1)} s, mid-roll {fmt(row['midroll'][0], 1)}–"
+                     f"{fmt(row['midroll'][1], 1)} s)")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="25 sentences, one voice, no 60-minute case")
+    parser.add_argument("--no-long", action="store_true", help="skip the 60-minute case")
+    parser.add_argument("--seed", type=int, default=138)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    paragraphs = parse_transcript(SCRIPT.read_text()).paragraphs
+    if args.quick:
+        kept, count = [], 0
+        for paragraph in paragraphs:
+            if count >= 25:
+                break
+            kept.append(paragraph[:25 - count])
+            count += len(kept[-1])
+        paragraphs = kept
+    sentences = [s for p in paragraphs for s in p]
+    voices = [("eSpeak en (British) 150 wpm", "en", 150), ("eSpeak en-us+f3 190 wpm", "en-us+f3", 190)]
+    if args.quick:
+        voices = voices[:1]
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for number, (name, voice, rate) in enumerate(voices):
+            pieces = espeak_voice(sentences, voice, rate)
+            ad = espeak_voice(AD, voice, rate)
+            rows.append(measure(name, paragraphs, pieces, ad, args.seed + number, folder))
+            print(table(rows[-1:]), flush=True)
+        if not args.quick:
+            if shutil.which("flite"):
+                pieces = flite_voice(sentences)
+                ad = flite_voice(AD)
+                rows.append(measure("flite slt", paragraphs, pieces, ad, args.seed + 10, folder))
+                print(table(rows[-1:]), flush=True)
+            else:
+                print("flite is not installed: its case is left out.")
+            if not args.no_long:
+                long_paragraphs = paragraphs * 3
+                pieces = espeak_voice([s for p in long_paragraphs for s in p], "en", 150)
+                ad = espeak_voice(AD, "en", 150)
+                rows.append(measure("eSpeak en 150 wpm, script ×3 (60 min)", long_paragraphs, pieces, ad,
+                                    args.seed + 20, folder))
+    print()
+    print(table(rows))
+    print()
+    print(verdicts(rows))
+
+
+if __name__ == "__main__":
+    main()
