@@ -190,10 +190,14 @@ def load_demo(directory):
     terms = read_yaml(directory, "terms.yaml", list)
     people = read_yaml(directory, "people.yaml", list)
     sources = read_yaml(directory, "sources.yaml", list)
+    events = read_yaml(directory, "events.yaml", list)
     episode = load_episode(directory, episode_data)
     load_terms(terms)
     load_people(people)
     load_sources(sources, episode)
+    from .demo_events import load_events  # it builds on this module's helpers
+
+    load_events(events, episode)
     relink_all([episode])
     return episode
 

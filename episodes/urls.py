@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import browse, discussion, moderation, review, views
+from . import timeline
 
 app_name = "episodes"
 
@@ -25,6 +26,9 @@ urlpatterns = [
     path("sources/", views.source_list, name="source_list"),
     path("sources/<slug:slug>/", views.source_detail, name="source_detail"),
     path("search/", views.search_page, name="search"),
+    # The timeline (episodes/timeline.py)
+    path("timeline/", timeline.timeline, name="timeline"),
+    path("timeline.json", timeline.timeline_json, name="timeline_json"),
     # Discussion notes (episodes/discussion.py)
     path("episodes/<slug:slug>/notes/", discussion.note_list, name="notes"),
     path("episodes/<slug:slug>/notes/new/", discussion.note_create, name="note_create"),

@@ -140,6 +140,7 @@ def term_detail(request, slug):
         "term": term,
         "related": term.related.order_by("name"),
         "mentions": strips_for(term),
+        "events": term.events.all(),
     }
     return render(request, "episodes/term_detail.html", context)
 
@@ -150,7 +151,7 @@ def person_detail(request, slug):
     return render(
         request,
         "episodes/person_detail.html",
-        {"person": person, "mentions": strips_for(person)},
+        {"person": person, "mentions": strips_for(person), "events": person.events.all()},
     )
 
 
