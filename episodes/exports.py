@@ -1,6 +1,12 @@
 """An episode's transcript in the formats podcast apps read."""
 
+from itertools import groupby
+from operator import attrgetter
+
+from django.utils.html import escape
+
 from .formats import Cue, write_podcast_json, write_srt, write_vtt
+from .moments import format_moment
 
 
 def episode_cues(episode):
@@ -27,10 +33,26 @@ def plain_text(episode):
     return "\n".join(lines)
 
 
+def podcast_html(episode):
+    """
+    Podcasting 2.0's HTML transcript: a <p> per paragraph, each after the
+    <time> it starts at when the episode is timed (the format allows none).
+    """
+    parts = []
+    sentences = episode.sentences.order_by("position").only("paragraph", "text", "start")
+    for _, group in groupby(sentences, key=attrgetter("paragraph")):
+        group = list(group)
+        if group[0].start is not None:
+            parts.append(f"<time>{format_moment(group[0].start)}</time>")
+        parts.append(f"<p>{escape(' '.join(sentence.text for sentence in group))}</p>")
+    return "\n".join(parts) + "\n"
+
+
 FORMATS = {
     "vtt": ("text/vtt; charset=utf-8", lambda episode: write_vtt(episode_cues(episode))),
     "srt": ("application/x-subrip; charset=utf-8", lambda episode: write_srt(episode_cues(episode))),
     "json": ("application/json", lambda episode: write_podcast_json(episode_cues(episode))),
     "txt": ("text/plain; charset=utf-8", plain_text),
+    "html": ("text/html; charset=utf-8", podcast_html),
 }
 TIMED_FORMATS = {"vtt", "srt", "json"}

@@ -45,3 +45,11 @@ urlpatterns = [
     path("episodes/<slug:slug>/review/", review.review, name="review"),
     path("episodes/<slug:slug>/review/<int:pk>/", review.review_start, name="review_start"),
 ]
+
+# Our podcast feed and each episode's chapters file (episodes/podcast_feed.py, episodes/chapters.py).
+from . import chapters, podcast_feed  # noqa: E402
+
+urlpatterns += [
+    path("feed.xml", podcast_feed.podcast_feed, name="podcast_feed"),
+    path("episodes/<slug:slug>/chapters.json", chapters.chapters_json, name="chapters"),
+]

@@ -90,7 +90,7 @@ def transcript_rendered_at(request, slug, **kwargs):
 def transcript_export(request, slug, extension):
     episode = get_object_or_404(Episode, slug=slug)
     if extension not in FORMATS:
-        raise Http404("Transcripts come as .vtt, .srt, .json or .txt.")
+        raise Http404("Transcripts come as .vtt, .srt, .json, .html or .txt.")
     if extension in TIMED_FORMATS and not episode.is_timed():
         raise Http404("This episode has no timings yet; try transcript.txt.")
     content_type, export = FORMATS[extension]
