@@ -16,6 +16,7 @@ it. Timed transcripts are imported only into episodes that have no timings
 of their own yet; an episode without sentences gets its text from the cues.
 """
 
+import copy
 import json
 import math
 import tempfile
@@ -425,12 +426,13 @@ def _import_podcast(feed, source_url, report):
     values = {name: getattr(channel, name) for name in PODCAST_FIELDS}
     if not values["feed_url"] and source_url.lower().startswith(("http://", "https://")) and len(source_url) <= 500:
         values["feed_url"] = source_url
+    feed_values_before = copy.deepcopy(podcast.feed_values)
     changed, kept = merge_fields(podcast, values, fresh=created)
     for name in changed:
         setattr(podcast, name, values[name])
-    podcast.save()
     credits_changed, credits_kept = sync_credits(podcast, None, channel.persons)
-    podcast.save(update_fields=["feed_values"])
+    if created or changed or podcast.feed_values != feed_values_before:
+        podcast.save()
     if kept or credits_kept:
         report.kept_editor_changes += 1
         report.kept += [f"podcast {name}" for name in kept] + (["podcast credits"] if credits_kept else [])
@@ -444,6 +446,7 @@ def _import_item(item, catalogue, fetched, report):
     if created:
         episode = Episode(slug=catalogue.unique_slug(item), title=item.title, guid=item.guid)
     adopted = not created and episode.guid != item.guid
+    feed_values_before = copy.deepcopy(episode.feed_values)
     changed, kept = merge_fields(episode, values, fresh=created)
     if "number" in changed and item.number is not None:
         holder = catalogue.by_number.get(item.number)
@@ -464,7 +467,8 @@ def _import_item(item, catalogue, fetched, report):
         if episode.number is not None:
             catalogue.by_number[episode.number] = episode
     episode.guid = item.guid
-    episode.save()
+    if created:
+        episode.save()
     catalogue.by_guid[item.guid] = episode
 
     children = sync_transcript_links(episode, item.transcripts)
@@ -485,8 +489,13 @@ def _import_item(item, catalogue, fetched, report):
             chapters_changed, chapters_kept = sync_chapters(episode, item.chapters_url, rows)
             children = children or chapters_changed
             report.chapters_imported += chapters_changed
-    episode.save(update_fields=["feed_values"])
+    updated = bool(changed or adopted or children or credits_changed)
+    # Save only what changed, so an unchanged episode keeps its "updated" time (and its ETag).
+    if created or updated or episode.feed_values != feed_values_before:
+        episode.save()
+    timed_before = report.transcripts_imported
     _import_transcripts(episode, fetched, report)
+    updated = updated or report.transcripts_imported > timed_before
 
     label = f"{episode.number or '(no number)'} {episode.title}"
     if kept or credits_kept or chapters_kept:
@@ -495,7 +504,7 @@ def _import_item(item, catalogue, fetched, report):
         report.kept.append(f"{', '.join(what)} of {label}")
     if created:
         report.created += 1
-    elif changed or adopted or children or credits_changed:
+    elif updated:
         report.updated += 1
     else:
         report.unchanged += 1

@@ -145,6 +145,7 @@ def parse_xml(data):
         )
     if not data.strip():
         raise FeedError("The feed is empty.")
+    _check_encoding(data)
     try:
         return fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except EntitiesForbidden:
@@ -168,6 +169,26 @@ def parse_xml(data):
         raise FeedError(f"The feed is not well-formed XML: {reason} at line {line}, column {column + 1}.{hint}") from None
     except (LookupError, ValueError) as error:  # e.g. an encoding Python does not know
         raise FeedError(f"The feed cannot be read as XML: {error}.") from None
+
+
+_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.I)
+
+
+def _check_encoding(data):
+    """Without a byte-order mark or an encoding in its declaration, XML is UTF-8; say so plainly."""
+    head = data.lstrip()[:512].lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise FeedError("This is an HTML page, not a feed. Is the URL the feed's own?")
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or _DECLARED_ENCODING.match(data[:512]):
+        return
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise FeedError(
+            f"The feed is not UTF-8 (byte {error.start:,}, line {line}, cannot be read as UTF-8) "
+            'and does not declare its encoding (<?xml version="1.0" encoding="…"?>).'
+        ) from None
 
 
 def _text(element):
@@ -211,7 +232,13 @@ def clean_url(value, warnings, where, what, max_length=MAX_URL):
     return value
 
 
-_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>|&[#a-zA-Z0-9]+;")
+# HTML is told from plain text by a tag HTML has (not any "<word>") or an entity.
+_HTML_TAG = re.compile(
+    r"</?(?:p|br|a|em|strong|b|i|u|s|ul|ol|li|div|span|h[1-6]|img|script|style|blockquote|pre|code"
+    r"|hr|table|tr|td|iframe|object|embed|form|input|svg|figure|small|sup|sub)\b[^>]*>"
+    r"|&(?:#[0-9]+|#x[0-9a-f]+|[a-z][a-z0-9]*);",
+    re.I,
+)
 
 
 def clean_description(text):
