@@ -146,6 +146,9 @@ def run_alignment(run, echo=None):
     except Exception as error:  # a bug; the run must still say it failed
         logger.exception("Alignment run %s failed", run.pk)
         return _fail(run, f"Alignment failed unexpectedly ({type(error).__name__}: {error}).")
+    except BaseException:  # Ctrl-C, or the worker shutting down: don't leave it "running"
+        _fail(run, "Interrupted before it finished; the timings were not changed.")
+        raise
     return run
 
 

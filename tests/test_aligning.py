@@ -229,7 +229,7 @@ def audio_server(recording):
     """A local HTTP server for the recording's folder (no network needed)."""
     folder = recording[0].parent
     handler = functools.partial(QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -237,7 +237,23 @@ def audio_server(recording):
     server.server_close()
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client hanging up on a refused download is the point of some tests
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """The folder's files, and /unsized: bytes without a Content-Length, as a live stream sends."""
+
+    def do_GET(self):
+        if self.path != "/unsized":
+            return super().do_GET()
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/mpeg")
+        self.end_headers()
+        for _ in range(50):
+            self.wfile.write(b"\xff" * 1000)
+
     def log_message(self, *args):
         pass
 
@@ -256,9 +272,16 @@ def test_a_url_that_answers_404_fails_the_run_clearly(estimated, audio_server):
     assert timings(estimated) == before
 
 
-def test_a_download_larger_than_the_limit_is_refused(audio_server):
-    with pytest.raises(AudioUnavailable, match="limit"):
+def test_a_download_declared_larger_than_the_limit_is_refused(audio_server):
+    with pytest.raises(AudioUnavailable, match=r"narration.wav is [\d,]+ bytes; the limit is 1,000"):
         download(f"{audio_server}/narration.wav", limit=1000)
+
+
+def test_a_download_that_grows_past_the_limit_is_cut_off(audio_server, tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with pytest.raises(AudioUnavailable, match="larger than the limit of 10,000 bytes"):
+        download(f"{audio_server}/unsized", limit=10_000)
+    assert list(tmp_path.iterdir()) == []  # the partial file is gone
 
 
 def test_an_unreachable_server_is_a_clear_error():

@@ -107,10 +107,10 @@ def test_the_latest_run_is_shown(client, editor, episode):
 
 def test_the_page_costs_the_same_queries_however_long_the_episode(
         client, editor, episode, django_assert_max_num_queries):
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert client.get(REVIEW).status_code == 200
     make_sentences(episode, *[f"Sentence number {n}." for n in range(60)], paragraph=2)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert client.get(REVIEW).status_code == 200
 
 
