@@ -36,6 +36,14 @@ def progress_bar(run):
     return format_html('<progress max="100" value="{}">{}%</progress> {}%', percent, percent, percent)
 
 
+def runs_in_request():
+    """True when tasks run at enqueue time (the immediate backend): the request waits for the run."""
+    from django.tasks import task_backends
+    from django.tasks.backends.immediate import ImmediateBackend
+
+    return isinstance(task_backends["default"], ImmediateBackend)
+
+
 def review_url(run, position=None):
     url = reverse("episodes:review", args=[run.episode.slug])
     return f"{url}#review-s-{position}" if position else url
@@ -109,6 +117,7 @@ class AlignEpisodeMixin:
             "form": form,
             "own_audio": episode_audio_location(episode),
             "latest": latest_run(episode),
+            "runs_in_request": runs_in_request(),
         }
         return TemplateResponse(request, "admin/episodes/episode/align.html", context)
 

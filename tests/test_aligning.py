@@ -375,6 +375,26 @@ def test_the_admin_aligns_to_an_uploaded_file_and_shows_the_run(
     assert reverse("admin:episodes_alignmentrun_change", args=[run.pk]) in change
 
 
+def test_the_align_page_warns_when_tasks_run_in_the_request(admin_client, episode):
+    html = admin_client.get(reverse("admin:episodes_episode_align", args=[episode.pk])).content.decode()
+    assert "runs background tasks immediately" in html
+
+
+def test_with_a_worker_backend_the_admin_only_queues_the_run(
+        admin_client, episode, settings, django_capture_on_commit_callbacks):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    align_url = reverse("admin:episodes_episode_align", args=[episode.pk])
+    assert "runs background tasks immediately" not in admin_client.get(align_url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(align_url, {"url": "https://example.com/138.mp3", "keep_manual": "on"})
+    run = AlignmentRun.objects.get()
+    assert (run.status, run.audio, run.keep_manual) == (Status.QUEUED, "https://example.com/138.mp3", True)
+    from django.tasks import task_backends
+
+    (queued,) = task_backends["default"].results
+    assert queued.args == [run.pk]
+
+
 def test_the_admin_run_page_links_the_sentences_to_review(admin_client, episode):
     run = AlignmentRun.objects.create(
         episode=episode, audio="/a.wav", status=Status.DONE, progress=1,
