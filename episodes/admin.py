@@ -11,6 +11,7 @@ from django.db.models import Count
 
 from .alignment_admin import AlignEpisodeMixin  # also registers AlignmentRun
 from . import timeline_admin  # noqa: F401  registers Event
+from . import feed_admin  # noqa: F401  registers Podcast, with its "Import feed" page
 from .importers import TranscriptError, decode_transcript, import_transcript
 from .models import Citation, Episode, Mention, Person, Sentence, Source, Term
 from .tasks import relink_episodes

@@ -541,3 +541,64 @@ def test_command_dry_run(db, server):
 def test_command_error_for_a_bad_feed(db):
     with pytest.raises(CommandError, match="Feed not imported: .*declares XML entities"):
         call_command("import_feed", str(FEEDS / "hostile" / "billion-laughs.xml"))
+
+
+# --- The admin page -------------------------------------------------------------
+
+IMPORT_URL = "/admin/episodes/podcast/import/"
+
+
+@pytest.fixture
+def editor_client(client, db):
+    from tests.factories import make_user
+
+    client.force_login(make_user("editor", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_podcast_list_links_to_the_import_page(editor_client):
+    html = editor_client.get("/admin/episodes/podcast/").content.decode()
+    assert f'href="{IMPORT_URL}">Import feed</a>' in html
+
+
+def test_admin_import_from_an_upload(editor_client, server):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("hsww.xml", feed_bytes("hsww.xml", server), "application/rss+xml")
+    response = editor_client.post(IMPORT_URL, {"upload": upload, "fetch": "on"}, follow=True)
+    assert response.redirect_chain == [(IMPORT_URL, 302)]
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown[0].startswith("Podcast created. Episodes: 5 created")
+    assert any("repeats an earlier item's" in line for line in shown)
+    assert Episode.objects.get(guid="hsww-138").timing == Episode.Timing.TIMED
+
+
+def test_admin_import_from_a_url_dry_run(editor_client, server):
+    response = editor_client.post(IMPORT_URL, {"url": f"{server}/adopt.xml", "dry_run": "on"}, follow=True)
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown[0].startswith("Dry run, nothing written. Podcast created. Episodes: 1 created")
+    assert nothing_written()
+
+
+def test_admin_import_refuses_a_bad_feed_with_its_reason(editor_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("bomb.xml", (FEEDS / "hostile" / "billion-laughs.xml").read_bytes())
+    response = editor_client.post(IMPORT_URL, {"upload": upload})
+    assert response.status_code == 200
+    assert "Feed not imported: The feed declares XML entities" in response.content.decode()
+    assert nothing_written()
+
+
+def test_admin_import_needs_a_source(editor_client):
+    response = editor_client.post(IMPORT_URL, {"fetch": "on"})
+    assert "Give the feed&#x27;s URL or upload the feed." in response.content.decode()
+    response = editor_client.post(IMPORT_URL, {"url": "file:///etc/passwd"})
+    assert "Enter a valid URL." in response.content.decode()
+
+
+def test_admin_import_needs_permission(client, db):
+    from tests.factories import make_user
+
+    client.force_login(make_user("helper", is_staff=True))
+    assert client.get(IMPORT_URL).status_code == 403
