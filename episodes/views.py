@@ -51,6 +51,7 @@ def episode_detail(request, slug):
 def episode_page(request, episode, note_counts):
     moment = parse_moment(request.GET.get("t"))
     transcript = episode.transcript_html
+    sentence = None
     if moment is not None and episode.is_timed() and (sentence := episode.sentence_at(moment)):
         # Focus (and so scroll to) the moment's sentence without JavaScript.
         anchor = f'id="{sentence.anchor}" '
@@ -65,6 +66,7 @@ def episode_page(request, episode, note_counts):
         "episode": episode,
         "transcript": mark_safe(transcript),
         "moment": moment,
+        "moment_sentence": sentence,  # quoted in the link preview (episodes/structured_data.py)
         "duration_seconds": int(duration) if duration else None,
         "duration_label": format_moment(duration) if duration else "–:––",
         **notes,

@@ -146,7 +146,7 @@ def large_episode(sentence_count):
     "url, limit",
     [
         ("/", 4),  # latest episodes, series, most-mentioned people, terms
-        ("/episodes/500-large/", 3),  # + its previous/next neighbours
+        ("/episodes/500-large/", 5),  # + its previous/next neighbours, + the show and transcript text for JSON-LD
         ("/glossary/", 2),
         ("/glossary/nkvd/", 4),
         ("/people/", 2),
