@@ -406,6 +406,9 @@ def test_the_admin_run_page_links_the_sentences_to_review(admin_client, episode)
     assert f'<a href="{review}#review-s-2">§2</a>' in html
     assert f'<a href="{review}#review-s-3">§3</a>' in html
     assert "0:00–0:31 (32 s)" in html
+    listing = admin_client.get(reverse("admin:episodes_alignmentrun_changelist")).content.decode()
+    assert '<progress max="100" value="100">100%</progress>' in listing
+    assert reverse("admin:episodes_alignmentrun_add") not in listing
 
 
 def test_a_running_run_page_refreshes_itself(admin_client, episode):
