@@ -250,3 +250,10 @@ def test_preview_text_is_escaped(client, small_episode):
 def test_episode_page_queries_stay_bounded_with_a_moment(client, timed, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         read(client, f"{EPISODE}?t=5")
+
+
+def test_a_page_rendered_without_its_request_still_renders(db):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("429.html", {})
+    assert "og:title" not in html and "<title>Too many attempts · Companion</title>" in html

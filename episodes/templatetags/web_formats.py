@@ -9,6 +9,8 @@ register = template.Library()
 
 @register.inclusion_tag("includes/social_meta.html", takes_context=True)
 def social_meta(context):
+    if context.get("request") is None:  # a page rendered without its request has no URL to share
+        return {"meta": None}
     return {"meta": structured_data.social_meta(context), "site_name": structured_data.SITE_NAME}
 
 
