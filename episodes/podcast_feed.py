@@ -243,8 +243,15 @@ def has_chapters(episode):
     return episode.has_chapters or (episode.has_sentences and episode.is_timed())
 
 
+SYNTHETIC_NOTE = "The audio is a synthetic narration standing in for the episode's recording."
+
+
 def item_description(episode):
-    return episode.description or episode.summary or episode.tagline or episode.title
+    description = episode.description or episode.summary or episode.tagline or episode.title
+    if episode.audio_is_synthetic and (episode.audio or episode.audio_url):
+        # Podcast apps show the notes, not our page's label: say what they will hear.
+        description += f"\n\n{SYNTHETIC_NOTE}"
+    return description
 
 
 def published_at(episode):

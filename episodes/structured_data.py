@@ -18,7 +18,7 @@ from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
 
 from .moments import format_moment
-from .podcast_feed import current_show
+from .podcast_feed import SYNTHETIC_NOTE, current_show
 
 SITE_NAME = "Companion"
 SITE_DESCRIPTION = (
@@ -112,7 +112,7 @@ def episode_json_ld(request, episode):
         data["episodeNumber"] = episode.number
     if episode.published:
         data["datePublished"] = episode.published.isoformat()
-    if description := episode_description(episode):
+    if description := plain(episode.summary or episode.tagline or episode.description, 2000):
         data["description"] = description
     data["partOfSeries"] = {
         "@type": "PodcastSeries",
@@ -133,6 +133,8 @@ def episode_json_ld(request, episode):
     if episode.audio_source:
         audio["contentUrl"] = request.build_absolute_uri(episode.audio_source)
         audio["encodingFormat"] = audio_type(episode)
+        if episode.audio_is_synthetic:
+            audio["description"] = SYNTHETIC_NOTE
     if episode.duration:
         data["timeRequired"] = data["duration"] = audio["duration"] = iso_duration(
             episode.duration.total_seconds()

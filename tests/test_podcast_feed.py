@@ -456,3 +456,12 @@ def test_chapters_answer_conditional_gets(client, show):
     url = "/episodes/138-the-great-purges/chapters.json"
     etag = client.get(url)["ETag"]
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_synthetic_narration_is_said_to_be_one(client, show):
+    episode = show["timed"]
+    assert "synthetic" not in item_of(get_feed(client), episode).findtext("description")
+    episode.audio_is_synthetic = True
+    episode.save()
+    description = item_of(get_feed(client), episode).findtext("description")
+    assert description.endswith("The audio is a synthetic narration standing in for the episode's recording.")

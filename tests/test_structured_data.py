@@ -257,3 +257,10 @@ def test_a_page_rendered_without_its_request_still_renders(db):
 
     html = render_to_string("429.html", {})
     assert "og:title" not in html and "<title>Too many attempts · Companion</title>" in html
+
+
+def test_a_synthetic_narration_is_described_as_one(client, timed):
+    assert "description" not in json_ld(client, EPISODE)["associatedMedia"]
+    timed["episode"].audio_is_synthetic = True
+    timed["episode"].save()
+    assert "synthetic narration" in json_ld(client, EPISODE)["associatedMedia"]["description"]
