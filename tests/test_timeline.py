@@ -384,3 +384,14 @@ def test_the_admin_lists_searches_and_filters_events(client, timeline):
     response = client.get("/" + settings.ADMIN_PATH + "autocomplete/",
                           {"app_label": "episodes", "model_name": "event", "field_name": "people", "term": "Kir"})
     assert response.json()["results"][0]["text"] == "Sergei Kirov"
+
+
+def test_the_export_query_count_does_not_grow_with_events(client, timeline, django_assert_max_num_queries):
+    episode = timeline["episode"]
+    for number in range(20):
+        event = make_event(f"Event {number}", date=datetime.date(1935, 1, number + 1))
+        event.sentences.add(make_sentences(episode, f"Event {number} happened.")[0])
+        event.people.add(timeline["kirov"])
+    with django_assert_max_num_queries(4):
+        data = client.get("/timeline.json").json()
+    assert len(data["events"]) == 23
