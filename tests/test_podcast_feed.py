@@ -465,3 +465,8 @@ def test_a_synthetic_narration_is_said_to_be_one(client, show):
     episode.save()
     description = item_of(get_feed(client), episode).findtext("description")
     assert description.endswith("The audio is a synthetic narration standing in for the episode's recording.")
+
+
+def test_the_episode_page_links_the_html_transcript(client, show):
+    html = client.get("/episodes/138-the-great-purges/").content.decode()
+    assert '<a href="/episodes/138-the-great-purges/transcript.html" type="text/html">HTML</a>' in html
