@@ -24,7 +24,8 @@ class YearFilter(admin.SimpleListFilter):
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     list_display = ["title", "when", "precision", "told_in"]
-    list_filter = ["precision", YearFilter, "people", "terms"]
+    list_filter = ["precision", YearFilter, ("people", admin.RelatedOnlyFieldListFilter),
+                   ("terms", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["title", "description", "people__name", "terms__name"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["people", "terms", "sentences"]

@@ -395,3 +395,11 @@ def test_the_export_query_count_does_not_grow_with_events(client, timeline, djan
     with django_assert_max_num_queries(4):
         data = client.get("/timeline.json").json()
     assert len(data["events"]) == 23
+
+
+def test_an_episode_without_a_number_is_named_by_its_title_alone(client, timeline):
+    timeline["episode"].number = None
+    timeline["episode"].save()
+    html = client.get("/timeline/").content.decode()
+    assert "Listen from 0:10 in The Great Purges</a>" in html
+    assert "None" not in html
