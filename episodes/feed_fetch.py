@@ -11,6 +11,7 @@ from 127.0.0.1). Every failure is a FetchError whose message is for a person.
 
 import ipaddress
 import socket
+import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 TIMEOUT = 20  # seconds, per connection and per read
+TOTAL_TIMEOUT = 120  # seconds for the whole body: a server dripping bytes is cut off too
 USER_AGENT = "Companion feed import"
 _CHUNK = 64 * 1024
 
@@ -65,11 +67,13 @@ def fetch_url(url, *, max_bytes, timeout=TIMEOUT, what="file"):
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(_too_big(url, what, max_bytes, int(declared)))
-            body = bytearray()
+            body, deadline = bytearray(), time.monotonic() + TOTAL_TIMEOUT
             while chunk := response.read(_CHUNK):
                 body += chunk
                 if len(body) > max_bytes:
                     raise FetchError(_too_big(url, what, max_bytes))
+                if time.monotonic() > deadline:
+                    raise FetchError(f"{url}: still downloading after {TOTAL_TIMEOUT} seconds; given up.")
             return bytes(body)
     except FetchError:
         raise

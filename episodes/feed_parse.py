@@ -60,6 +60,7 @@ MAX_TITLE = 200
 MAX_URL = 500
 MAX_TRANSCRIPT_URL = 1000
 MAX_GUID = 500
+MAX_WARNINGS = 500  # a feed with thousands of bad items says so once, not thousands of times
 
 
 class FeedError(Exception):
@@ -360,15 +361,13 @@ def parse_feed(data):
     channel = _parse_channel(channel_element, warnings)
     items, seen = [], set()
     for index, element in enumerate(channel_element.findall("item"), start=1):
-        item = _parse_item(element, index, warnings)
-        if item is None:
-            continue
-        if item.guid in seen:
-            warnings.append(f"{item.where}: its guid {item.guid!r} repeats an earlier item's; skipped.")
-            continue
-        seen.add(item.guid)
-        items.append(item)
+        item = _parse_item(element, index, warnings, seen)
+        if item is not None:
+            seen.add(item.guid)
+            items.append(item)
     _seasons_to_series(items)
+    if len(warnings) > MAX_WARNINGS:
+        warnings[MAX_WARNINGS:] = [f"… and {len(warnings) - MAX_WARNINGS:,} more warnings like these."]
     return ParsedFeed(channel=channel, items=items, warnings=warnings)
 
 
@@ -420,7 +419,7 @@ def _parse_channel(element, warnings):
     )
 
 
-def _parse_item(element, index, warnings):
+def _parse_item(element, index, warnings, seen):
     raw_title = " ".join(_text(element.find("title")).split())
     where = f"item {index}" + (f" (“{raw_title[:60]}”)" if raw_title else "")
     enclosure = element.find("enclosure")
@@ -432,6 +431,9 @@ def _parse_item(element, index, warnings):
         return None
     if len(guid) > MAX_GUID:
         guid = "sha256:" + hashlib.sha256(guid.encode()).hexdigest()
+    if guid in seen:
+        warnings.append(f"{where}: its guid {guid[:100]!r} repeats an earlier item's; skipped.")
+        return None
     description = _text(_find(element, f"{{{CONTENT}}}encoded", "description", f"{{{ITUNES}}}summary"))
     if not raw_title and not description:
         warnings.append(f"{where}: no title and no description; skipped.")
