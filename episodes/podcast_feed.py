@@ -79,7 +79,7 @@ def current_show(with_credits=False):
         return default_show()
     fallback = default_show()
     return Show(
-        title=podcast.title,
+        title=podcast.title or fallback.title,
         author=podcast.author,
         description=podcast.description or fallback.description,
         language=podcast.language or "en",
@@ -276,6 +276,8 @@ def podcast_feed(request):
         language=show.language,
         feed_url=feed_url,
         show=show,
+        # Our feed's own GUID, not the show's (Podcast.guid): ours is a copy with
+        # transcripts added, and must not pass for the show's feed having moved here.
         podcast_guid=podcast_guid(feed_url),
         owner_email=settings.PODCAST_FEED_OWNER_EMAIL,
     )
