@@ -2,7 +2,7 @@
 The podcast around the episodes: its series, its credits, chapters, and the
 transcripts its own feed points at.
 
-These rows come from the podcast's RSS feed (episodes/feeds.py) or from an
+These rows come from the podcast's RSS feed (episodes/feed_import.py) or from an
 editor, and feed our own /feed.xml back out. Credits are the people who make
 the show (host, narrator, producer); they are kept apart from the historical
 Person entries an episode talks about.
