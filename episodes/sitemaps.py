@@ -50,10 +50,13 @@ class EpisodePages(Sitemap):
     changefreq = "monthly"
 
     def items(self):
-        return Episode.objects.only("slug", "updated").order_by(F("number").asc(nulls_last=True), "pk")
+        return Episode.objects.only("slug", "updated", "transcript_rendered_at").order_by(
+            F("number").asc(nulls_last=True), "pk"
+        )
 
     def lastmod(self, episode):
-        return episode.updated
+        """The row or its transcript, whichever changed last (a re-render leaves `updated` alone)."""
+        return max(filter(None, [episode.updated, episode.transcript_rendered_at]))
 
 
 class EntryPages(Sitemap):

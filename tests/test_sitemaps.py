@@ -1,11 +1,13 @@
 """/sitemap.xml names every public page and nothing that fails; /robots.txt points at it."""
 
+import datetime
 from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
 
 from episodes.catalogue import Series
+from episodes.models import Episode
 from tests.factories import make_episode, make_source, make_term
 
 pytestmark = pytest.mark.django_db
@@ -49,10 +51,19 @@ def test_every_sitemap_url_answers_200(client, small_episode):
         assert client.get(path).status_code == 200, path
 
 
-def test_sitemap_gives_episodes_a_last_modified_date(client, small_episode):
+def episode_lastmod(client):
     root = etree.fromstring(client.get("/sitemap.xml").content)
     url = root.xpath("//s:url[s:loc='http://testserver/episodes/138-the-great-purges/']", namespaces=SITEMAP_NS)[0]
-    assert url.findtext("s:lastmod", namespaces=SITEMAP_NS) == small_episode["episode"].updated.date().isoformat()
+    return url.findtext("s:lastmod", namespaces=SITEMAP_NS)
+
+
+def test_sitemap_dates_an_episode_by_its_row_or_its_transcript(client, small_episode):
+    episode = small_episode["episode"]
+    later = episode.updated + datetime.timedelta(days=3)
+    Episode.objects.filter(pk=episode.pk).update(transcript_rendered_at=later)
+    assert episode_lastmod(client) == later.date().isoformat()
+    Episode.objects.filter(pk=episode.pk).update(updated=later + datetime.timedelta(days=2))
+    assert episode_lastmod(client) == (later + datetime.timedelta(days=2)).date().isoformat()
 
 
 def test_sitemap_leaves_out_pages_whose_urls_do_not_exist(client, small_episode):
