@@ -602,3 +602,21 @@ def test_admin_import_needs_permission(client, db):
 
     client.force_login(make_user("helper", is_staff=True))
     assert client.get(IMPORT_URL).status_code == 403
+
+
+def test_import_page_is_labelled(editor_client):
+    html = editor_client.get(IMPORT_URL).content.decode()
+    assert '<label for="id_url">Feed URL:</label>' in html
+    assert '<label for="id_upload">Or upload the feed:</label>' in html
+    assert 'enctype="multipart/form-data"' in html
+
+
+def test_reimport_keeps_the_editors_podcast_title(imported, server):
+    podcast = Podcast.objects.get()
+    podcast.title = "HSWW"
+    podcast.save()
+    report = import_feed(feed_bytes("hsww.xml", server).replace(
+        b"<itunes:author>Wesley Livesay</itunes:author>", b"<itunes:author>W. Livesay</itunes:author>"))
+    podcast.refresh_from_db()
+    assert (podcast.title, podcast.author) == ("HSWW", "W. Livesay")
+    assert report.podcast == "updated" and "podcast title" in report.kept
