@@ -3,9 +3,10 @@ Import a podcast's RSS feed: the channel into the one Podcast row, each item
 into an Episode with its credits, chapters and transcript links.
 
 Three phases. Read the feed (episodes/feed_parse.py): anything fatal stops
-here. Fetch the files it points at (chapters, timed transcripts), outside
-any transaction; a file that cannot be had is noted, not fatal. Then write
-everything in one transaction, so a failure leaves the database as it was.
+here. Fetch the files it points at (chapters, timed transcripts; see
+episodes/feed_files.py), outside any transaction; a file that cannot be had
+is noted, not fatal. Then write everything in one transaction, so a
+failure leaves the database as it was.
 
 Re-imports match items by guid (then, for episodes made by hand, by number
 or audio URL) and change only what the feed changed and the editor did not:
@@ -17,10 +18,7 @@ of their own yet; an episode without sentences gets its text from the cues.
 """
 
 import copy
-import json
-import math
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,17 +29,20 @@ from django.utils.text import slugify
 
 from .catalogue import Chapter, Credit, Podcast, Series, TranscriptLink
 from .feed_fetch import FetchError, fetch_url
-from .feed_parse import MAX_FEED_BYTES, TIMED_TYPES, FeedError, clean_url, clip, parse_feed
-from .formats import MAX_TIMING_BYTES, TimingFormatError, read_timings, validate_cues
-from .importers import TranscriptError, import_transcript
+from .feed_files import (
+    MAX_CHAPTERS_BYTES,
+    TIMED_PREFERENCE,
+    Fetched,
+    import_timed_transcript,
+    parse_chapters,
+    timed_kind,
+)
+from .feed_parse import MAX_FEED_BYTES, FeedError, clip, parse_feed
+from .formats import MAX_TIMING_BYTES, TimingFormatError
+from .importers import TranscriptError
 from .models import Episode
-from .timed_import import TimingImportError, import_timings
+from .timed_import import TimingImportError
 
-MAX_CHAPTERS_BYTES = 5 * 1024 * 1024
-MAX_CHAPTERS = 2000
-FETCH_WORKERS = 4
-# Which timed transcript to try first when an item lists several.
-TIMED_PREFERENCE = {"vtt": 0, "srt": 1, "json": 2}
 EPISODE_FIELDS = [
     "title", "number", "published", "audio_url", "audio_type", "audio_length",
     "duration", "description", "series", "part",
@@ -112,34 +113,6 @@ def read_feed_source(source):
     return path.read_bytes()
 
 
-def parse_chapters(data):
-    """[[start, title, url, img], …] from a Podcasting 2.0 JSON chapters file, or a ValueError."""
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"not a JSON chapters file ({error}).") from None
-    chapters = document.get("chapters") if isinstance(document, dict) else None
-    if not isinstance(chapters, list):
-        raise ValueError('not a JSON chapters file: it has no "chapters" list.')
-    rows, warnings = [], []
-    for chapter in chapters[:MAX_CHAPTERS]:
-        if not isinstance(chapter, dict) or chapter.get("toc") is False:
-            continue
-        start, title = chapter.get("startTime"), chapter.get("title")
-        if isinstance(start, bool) or not isinstance(start, (int, float)):
-            continue
-        if not math.isfinite(start) or start < 0 or not isinstance(title, str) or not title.strip():
-            continue
-        rows.append([
-            float(start), clip(title, 300),
-            clean_url(chapter.get("url") if isinstance(chapter.get("url"), str) else "", warnings, "", "url"),
-            clean_url(chapter.get("img") if isinstance(chapter.get("img"), str) else "", warnings, "", "img"),
-        ])
-    if not rows:
-        raise ValueError("the chapters file has no usable chapters.")
-    return sorted(rows, key=lambda row: row[0])
-
-
 # --- Matching items to episodes --------------------------------------------
 
 
@@ -186,37 +159,6 @@ class _Catalogue:
 
 
 # --- Fetching ---------------------------------------------------------------
-
-
-class _Fetched:
-    """Files fetched for the import, spooled to a temporary folder rather than held in memory."""
-
-    def __init__(self, folder):
-        self.folder, self.paths, self.errors = Path(folder), {}, {}
-
-    def fetch_all(self, wanted, fetch):
-        def one(job):
-            url, limit, what = job
-            try:
-                return url, fetch(url, max_bytes=limit, what=what), None
-            except FetchError as error:
-                return url, None, str(error)
-
-        with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
-            jobs = [(url, *limits) for url, limits in wanted.items()]
-            for number, (url, body, error) in enumerate(pool.map(one, jobs)):
-                if error:
-                    self.errors[url] = error
-                else:
-                    path = self.folder / f"{number}"
-                    path.write_bytes(body)
-                    self.paths[url] = path
-
-    def get(self, url):
-        """(bytes or None, error or None); (None, None) when it was not fetched."""
-        if url in self.paths:
-            return self.paths[url].read_bytes(), None
-        return None, self.errors.get(url)
 
 
 def _wanted_files(feed, catalogue):
@@ -352,57 +294,19 @@ def sync_transcript_links(episode, transcripts):
     return changed
 
 
-def text_from_cues(episode, cues):
-    """A plain-text transcript for import_transcript, paragraphed at pauses and speaker changes."""
-    paragraphs, current, previous = [], [], None
-    for cue in cues:
-        words = cue.plain
-        if not words:
-            continue
-        if previous is not None and current and (
-            (cue.speaker and cue.speaker != previous.speaker)
-            or cue.start - previous.end >= 2.0
-            or (sum(map(len, current)) > 800 and current[-1].endswith((".", "!", "?")))
-        ):
-            paragraphs.append(" ".join(current))
-            current = []
-        current.append(words)
-        previous = cue
-    if current:
-        paragraphs.append(" ".join(current))
-    header = []
-    if episode.number is not None:  # a title line and a tagline, which the splitter sets aside
-        header = [f"{episode.number}: {episode.title}", "Transcript from the podcast's feed."]
-    return "\n\n".join(header + paragraphs)
-
-
-def import_timed_transcript(episode, data, kind):
-    """Times the episode's sentences from the file, first making sentences from it if there are none."""
-    filename = f"transcript.{kind}"
-    if not episode.sentences.exists():
-        cues = read_timings(data, filename)
-        validate_cues(cues)
-        import_transcript(episode, text_from_cues(episode, cues))
-    import_timings(episode, data, filename)
-
-
-def _timed_kind(link):
-    return TIMED_TYPES.get(link.type.lower())
-
-
 def _import_transcripts(episode, fetched, report):
     if episode.timing in (Episode.Timing.TIMED, Episode.Timing.ALIGNED):
         return
     links = [link for link in episode.transcript_links.filter(imported_at__isnull=True)
-             if _timed_kind(link)]
-    for link in sorted(links, key=lambda link: TIMED_PREFERENCE[_timed_kind(link)]):
+             if timed_kind(link)]
+    for link in sorted(links, key=lambda link: TIMED_PREFERENCE[timed_kind(link)]):
         data, error = fetched.get(link.url)
         if data is None and error is None:
             continue  # not fetched this time
         if error is None:
             try:
                 with transaction.atomic():
-                    import_timed_transcript(episode, data, _timed_kind(link))
+                    import_timed_transcript(episode, data, timed_kind(link))
             except (TimingFormatError, TimingImportError, TranscriptError) as problem:
                 error = str(problem)
         if error:
@@ -515,7 +419,7 @@ def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=fetch
     feed = parse_feed(data)
     report = FeedImportReport(dry_run=dry_run, fetched=fetch, warnings=list(feed.warnings))
     with tempfile.TemporaryDirectory(prefix="feed-import-") as folder:
-        fetched = _Fetched(folder)
+        fetched = Fetched(folder)
         if fetch:
             fetched.fetch_all(_wanted_files(feed, _Catalogue()), fetcher)
         try:
