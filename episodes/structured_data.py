@@ -39,7 +39,9 @@ PAGE_OBJECTS = {
 }
 SOURCE_TYPES = {"book": "Book", "report": "Report", "article": "Article", "newspaper": "NewsArticle"}
 # json_script's escapes: the JSON can never close the <script> element or open a comment.
-SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+# Applied with str.replace: str.translate with a dict walks a 20 KB transcript a
+# character at a time in Python and took 7 ms per episode page.
+SCRIPT_ESCAPES = [("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E")]
 
 
 def page_object(context):
@@ -211,7 +213,9 @@ def json_ld_script(data):
     <script type="application/ld+json">: a data block, which browsers never run,
     so the CSP needs no nonce for it (and cached pages stay shareable).
     """
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(SCRIPT_ESCAPES)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for character, escape in SCRIPT_ESCAPES:
+        text = text.replace(character, escape)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
 
 
