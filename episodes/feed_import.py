@@ -309,6 +309,7 @@ def _import_transcripts(episode, fetched, report):
                     import_timed_transcript(episode, data, timed_kind(link))
             except (TimingFormatError, TimingImportError, TranscriptError) as problem:
                 error = str(problem)
+                episode.refresh_from_db()  # the savepoint rolled back; so does our copy
         if error:
             link.error = clip(error, 500)
             link.save(update_fields=["error"])
