@@ -17,7 +17,7 @@ for candidate in python3 python3.13 python3.12 \
 done; exit 1
 endef
 
-.PHONY: run test setup test-setup serve clean
+.PHONY: run test setup test-setup serve clean checkers
 
 # gunicorn serves with DEBUG off (hashed, compressed static files), over plain
 # HTTP on loopback, so cookies may not insist on HTTPS here.
@@ -40,9 +40,23 @@ setup: $(VENV)/.installed .secret-key
 	@echo "==> Loading the demo episode, glossary, people and sources"
 	@$(MANAGE) load_demo
 
-test: setup $(VENV)/.installed-test
+test: setup $(VENV)/.installed-test checkers
 	@echo "==> Running the test suite"
 	@$(VENV)/bin/pytest
+
+# axe-core and the Nu HTML Checker (package.json) for the accessibility and
+# markup tests, when npm is here; without them those tests skip (CI has them).
+checkers:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) -s --no-print-directory node_modules/.package-lock.json; \
+	else echo "==> No npm: the accessibility and markup checks will be skipped"; fi
+
+# npm ci rewrites node_modules/.package-lock.json, so it stands for "installed
+# from this lock". --ignore-scripts: vnu-jar's postinstall would fetch a Java
+# runtime; the checks use the system's Java.
+node_modules/.package-lock.json: package.json package-lock.json
+	@echo "==> Installing the checkers (npm ci: axe-core, vnu-jar)"
+	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # A stable local secret for `make run`; production sets DJANGO_SECRET_KEY itself.
 .secret-key:
@@ -67,4 +81,4 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 	@touch $@
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .secret-key
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .secret-key

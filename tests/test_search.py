@@ -126,7 +126,7 @@ def test_htmx_gets_only_the_results(client, demo):
 
 def test_the_search_page_works_as_a_plain_form(client, demo):
     html = client.get("/search/?q=Kirov").content.decode()
-    assert '<form class="filter search-form" role="search" method="get"' in html
+    assert '<form class="filter search-form" role="search" aria-labelledby="search-page-label" method="get"' in html
     assert "Sergei Kirov" in html
 
 

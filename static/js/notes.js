@@ -46,7 +46,8 @@
   if (!transcript || !trigger) return;
   const dialog = document.getElementById("note-dialog");
   const sentences = [...transcript.querySelectorAll(".sentence")];
-  document.body.append(trigger); // positioned against the page
+  // Positioned against the page (no ancestor is positioned), inside the main landmark.
+  document.getElementById("main").append(trigger);
   let chosen = null; // {first, last, exact, start, label, sentence, kind}
   let returnTo = null;
 

@@ -1,0 +1,345 @@
+"""
+Every kind of page, checked by tools nobody here wrote: axe-core in Chromium
+(accessibility, light and dark) and the Nu HTML Checker (markup).
+
+Both come from package.json (`npm ci`). Without them the checks are skipped
+with the reason, except under CI=true, where a missing tool is a failure.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from episodes.alignment_runs import AlignmentRun
+from episodes.models import Episode
+from episodes.notes import Note
+from tests.factories import make_anchored_note, make_flag, make_reply, make_user
+
+ROOT = Path(settings.BASE_DIR)
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+JAVA = shutil.which("java")
+EPISODE = "/episodes/138-the-great-purges/"
+
+
+def require(present, what):
+    """Skip loudly without a checker; under CI a missing checker fails the run."""
+    if present:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {what} is missing: run `npm ci` (Java 17+ for vnu).")
+    pytest.skip(f"SKIPPED: {what} is missing (run `npm ci`; vnu also needs Java 17+)")
+
+
+def test_the_checkers_are_pinned_exactly():
+    """package.json names exact versions and the lock holds the same ones."""
+    wanted = json.loads((ROOT / "package.json").read_text())["devDependencies"]
+    locked = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    assert set(wanted) == {"axe-core", "vnu-jar"}
+    for name, version in wanted.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), (name, version)
+        assert locked[f"node_modules/{name}"]["version"] == version
+
+
+# ---- the pages -------------------------------------------------------------------------
+
+@pytest.fixture
+def demo(live_server):
+    """The demo episode with its narration, a listener with notes, and a moderator with a queue."""
+    call_command("load_demo", verbosity=0)
+    episode = Episode.objects.get(slug="138-the-great-purges")
+    sentences = list(episode.sentences.order_by("position")[:6])
+    reader = make_user("reader", display_name="Reader")
+    newcomer = make_user("newcomer")
+    moderator = make_user("moderator", is_staff=True)
+    note = make_anchored_note(episode, reader, sentences[1].position, exact=sentences[1].text[:20],
+                              body="Which *lists*? See [the archive](https://example.org/).")
+    make_reply(note, newcomer, body="A reply from a first-time listener.", status=Note.Status.PENDING)
+    flagged = make_anchored_note(episode, newcomer, sentences[4].position, body="Buy now!")
+    make_flag(flagged, reader, detail="Looks like an advert.")
+    # An alignment that left two sentences for an editor to review.
+    AlignmentRun.objects.create(episode=episode, audio="narration.mp3", status=AlignmentRun.Status.DONE,
+                                progress=1, started=timezone.now(), finished=timezone.now())
+    episode.sentences.filter(position__in=[3, 5]).update(confidence=0.2)
+    return {"url": live_server.url, "note": note, "series": episode.series.get_absolute_url(),
+            "users": {"reader": reader, "moderator": moderator}}
+
+
+def pages(demo):
+    """(address, who is signed in) for every kind of HTML page, in the states a reader meets."""
+    note = demo["note"]
+    return [
+        ("/", None),
+        ("/episodes/", None),
+        ("/episodes/?order=number", None),
+        ("/series/", None),
+        (demo["series"], None),
+        (EPISODE, None),
+        (EPISODE + "?t=600", None),
+        (EPISODE, "reader"),
+        (EPISODE + "notes/", None),
+        (EPISODE + "notes/", "reader"),
+        (EPISODE + "notes/new/?paragraph=1", "reader"),
+        (f"/notes/{note.pk}/edit/", "reader"),
+        ("/glossary/", None),
+        ("/glossary/?q=trial", None),
+        ("/glossary/nkvd/", None),
+        ("/people/", None),
+        ("/people/nikolai-yezhov/", None),
+        ("/sources/", None),
+        ("/sources/khlevniuk-stalin-new-biography/", None),
+        ("/search/?q=Ezhov", None),
+        ("/search/?q=purged&group=moments", None),
+        ("/search/?q=zzzzqx", None),
+        ("/timeline/", None),
+        ("/timeline/?person=nikolai-yezhov", None),
+        ("/moderation/", "moderator"),
+        (EPISODE + "review/", "moderator"),
+        (EPISODE + "review/?show=review", "moderator"),
+        ("/accounts/login/", None),
+        ("/accounts/signup/", None),
+        ("/accounts/password_reset/", None),
+        ("/accounts/password_reset/done/", None),
+        ("/accounts/reset/done/", None),
+        ("/accounts/password_change/", "reader"),
+        ("/accounts/password_change/done/", "reader"),
+    ]
+
+
+# Named URLs that are not HTML pages a reader sees, and why.
+NOT_PAGES = {
+    "episodes:audio": "audio file",
+    "episodes:words": "JSON",
+    "episodes:transcript_export": "VTT, SRT, JSON, text",
+    "episodes:notes_feed": "Atom",
+    "episodes:note_annotation": "JSON-LD",
+    "episodes:note_reply": "POST only",
+    "episodes:note_delete": "POST only",
+    "episodes:note_flag": "POST only",
+    "episodes:moderation_act": "POST only",
+    "episodes:review_start": "POST only",
+    "logout": "POST only",
+    "password_reset_confirm": "needs a mailed token; the form is password_change's",
+    "episodes:timeline_json": "JSON for TimelineJS",
+    "episodes:podcast_feed": "RSS",
+    "episodes:chapters": "JSON",
+    "healthz": "plain text",
+    "robots_txt": "plain text",
+    "sitemap": "XML",
+}
+
+
+def named_urls(resolver=None, namespace=""):
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue  # Django's own admin
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from named_urls(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield namespace + pattern.name
+
+
+def test_every_named_page_is_on_the_checkers_list(demo):
+    """A new page is checked too: each named URL is on the list or named as not a page."""
+    checked = {resolve(url.split("?")[0]).view_name for url, _ in pages(demo)}
+    unchecked = set(named_urls()) - checked - set(NOT_PAGES)
+    assert unchecked == set(), f"add these pages to tests/test_checkers.py: {sorted(unchecked)}"
+
+
+def client_for(demo, who):
+    client = Client()
+    if who:
+        client.force_login(demo["users"][who])
+    return client
+
+
+def rendered(demo):
+    """{label: HTML} of every page, plus forms sent back with errors."""
+    html = {}
+    for url, who in pages(demo):
+        response = client_for(demo, who).get(url)
+        assert response.status_code == 200, (url, who, response.status_code)
+        html[f"{url} ({who or 'anonymous'})"] = response.content
+    invalid = client_for(demo, None).post("/accounts/signup/", {"username": "x y", "password1": "a", "password2": "b"})
+    assert invalid.status_code in (200, 400)
+    html["/accounts/signup/ (errors)"] = invalid.content
+    invalid = client_for(demo, "reader").post(EPISODE + "notes/new/", {"body": ""})
+    assert invalid.status_code == 400
+    html[EPISODE + "notes/new/ (errors)"] = invalid.content
+    return html
+
+
+# ---- markup: the Nu HTML Checker -------------------------------------------------------
+
+# htmx's hx-* attributes are the vocabulary our stack is written in (STYLE.md 3
+# and 6, django-htmx); HTML reserves custom attributes to data-*, so the checker
+# calls each one "not allowed". Only that message, for hx- names, is set aside:
+# any other error on the same elements still fails.
+HTMX_ATTRIBUTE = re.compile(r"Attribute “hx-[a-z-]+” not allowed on element “[a-z]+” at this point\.")
+
+
+def vnu_errors(documents, folder):
+    """Check every document in one JVM start; returns {label: [messages]} for errors."""
+    files = {}
+    for index, (label, content) in enumerate(documents.items()):
+        path = folder / f"page-{index}.html"
+        path.write_bytes(content)
+        files[path.name] = label
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--format", "json", "--also-check-svg", *map(str, folder.glob("*.html"))],
+        capture_output=True, text=True, timeout=300,
+    )
+    messages = json.loads(result.stderr)["messages"]
+    errors = {}
+    for message in messages:
+        if HTMX_ATTRIBUTE.fullmatch(message["message"]):
+            continue
+        if message["type"] == "error" or message.get("subType") == "fatal":
+            label = files.get(message.get("url", "").rpartition("/")[2], message.get("url"))
+            errors.setdefault(label, []).append(f"line {message.get('lastLine')}: {message['message']}")
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nu_html_checker_finds_no_errors_on_any_page(demo, tmp_path):
+    require(VNU.exists() and JAVA, "the Nu HTML Checker (node_modules/vnu-jar) or Java")
+    errors = vnu_errors(rendered(demo), tmp_path)
+    assert errors == {}, json.dumps(errors, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nu_html_checker_does_report_a_broken_page(tmp_path):
+    """The harness can fail: a stray end tag and a duplicate id are reported."""
+    require(VNU.exists() and JAVA, "the Nu HTML Checker (node_modules/vnu-jar) or Java")
+    broken = b'<!doctype html><html lang="en"><title>x</title><p id="a">one</div><p id="a">two'
+    errors = vnu_errors({"broken": broken}, tmp_path)
+    assert len(errors["broken"]) >= 2
+
+
+# ---- accessibility: axe-core in Chromium ------------------------------------------------
+
+# axe reports WCAG 2.x A/AA rules and its best practices; nothing is switched off.
+AXE_RUN = """async () => {
+  const results = await axe.run(document, {resultTypes: ['violations']});
+  return results.violations.map(v => ({
+    rule: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' | ' + n.failureSummary.replace(/\\s+/g, ' ')),
+    count: v.nodes.length,
+  }));
+}"""
+
+
+def axe_violations(page):
+    """
+    Run axe on the page as it stands. Its source is evaluated through the
+    DevTools protocol, which the page's CSP does not govern, so the page keeps
+    its own strict CSP (a <script> tag with the source would be refused).
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    return page.evaluate(AXE_RUN)
+
+
+def sign_in(page, demo, who):
+    page.context.clear_cookies()
+    if who:
+        client = client_for(demo, who)
+        page.context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": demo["url"]}]
+        )
+
+
+def open_popover(page):
+    mention = page.locator('a.mention[href="/glossary/nkvd/"]').first
+    mention.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#pop-term-nkvd")).to_be_visible()
+
+
+def start_playing(page):
+    page.wait_for_function("() => document.getElementById('audio').readyState >= 1")
+    page.locator("#player [data-action=toggle]").click()
+    page.wait_for_function("() => document.querySelector('.sentence[aria-current=\"true\"]') !== null")
+    page.wait_for_function("() => !document.getElementById('audio').paused")
+    # In the middle of the window, so axe can measure the highlight's contrast
+    # (text under the sticky player is left "incomplete").
+    page.evaluate("document.querySelector('.sentence[aria-current=\"true\"]').scrollIntoView({block: 'center'})")
+
+
+def open_note_dialog(page):
+    page.evaluate("""() => {
+      const sentence = document.getElementById('s-2');
+      const range = document.createRange();
+      range.selectNodeContents(sentence);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      sentence.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+    }""")
+    page.get_by_role("button", name="Add a note").click()
+    expect(page.locator("#note-dialog")).to_be_visible()
+
+
+STATES = {"popover open": open_popover, "playing": start_playing, "note dialog open": open_note_dialog}
+
+
+def visits(demo):
+    """Every page, then the episode page in the states only a browser reaches."""
+    yield from ((url, who, None) for url, who in pages(demo))
+    yield EPISODE, None, "popover open"
+    yield EPISODE, None, "playing"
+    yield EPISODE, "reader", "note dialog open"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations_on_any_page(demo, page, scheme):
+    require(AXE.exists(), "axe-core (node_modules/axe-core)")
+    page.emulate_media(color_scheme=scheme)
+    found = {}
+    try:
+        for url, who, state in visits(demo):
+            sign_in(page, demo, who)
+            response = page.goto(demo["url"] + url)
+            assert response.status == 200, url
+            page.wait_for_load_state("networkidle")
+            if state:
+                STATES[state](page)
+            if violations := axe_violations(page):
+                found[f"{url} ({who or 'anonymous'}{', ' + state if state else ''})"] = violations
+            if state == "playing":
+                page.evaluate("document.getElementById('audio').pause()")
+    finally:
+        page.context.clear_cookies()
+    assert found == {}, summary(found) + json.dumps(found, indent=1)
+
+
+def summary(found):
+    """'rule: N nodes on M pages' lines, so a failure reads at a glance."""
+    nodes, pages = {}, {}
+    for violations in found.values():
+        for violation in violations:
+            nodes[violation["rule"]] = nodes.get(violation["rule"], 0) + violation["count"]
+            pages[violation["rule"]] = pages.get(violation["rule"], 0) + 1
+    return "".join(f"{rule}: {nodes[rule]} nodes on {pages[rule]} pages\n" for rule in sorted(nodes))
+
+
+@pytest.mark.browser
+def test_axe_does_report_a_broken_page(page):
+    """The harness can fail: an unlabelled field and an image without alt text are reported."""
+    require(AXE.exists(), "axe-core (node_modules/axe-core)")
+    page.set_content('<html lang="en"><title>x</title><main><img src="data:,"><input type="text"></main></html>')
+    rules = {violation["rule"] for violation in axe_violations(page)}
+    assert {"image-alt", "label"} <= rules
