@@ -48,6 +48,8 @@ COARSE_CELLS = 40_000_000
 #: Block sizes (in 10 ms frames) of the refining passes, and the band's radius (in that pass's
 #: blocks) around the previous path.
 REFINE = ((4, 24), (1, 20))
+#: A frame of speech in the reference may last at most this many frames more in the real audio.
+MAX_HOLD = 4
 #: The gap price per frame: this quantile of the distances between random pairs of frames.
 GAP_QUANTILE = 0.1
 #: A stretch of real audio matched to no text is reported as skipped from this long (seconds).
@@ -58,8 +60,6 @@ SNAP_WINDOW = 0.3
 MIN_PAUSE = 0.06
 #: Silence put before and after the reference (seconds).
 LEAD = 0.5
-#: A run of at least this many seconds of skipped frames inside a row pushes that row's start past it.
-SKIP_RUN = 0.5
 #: Word timings are given only for sentences at least this confident.
 WORD_CONFIDENCE = 0.5
 
@@ -303,6 +303,24 @@ def features(samples, np=None):
     return extractor.result()
 
 
+def _reference_features(np, reference):
+    """
+    Features of the narration, with LEAD seconds of silence before and after it (intro and
+    outro material then has somewhere to be skipped that is not the first or last word), fed
+    through in pieces to keep memory low.
+    """
+    resampler = _Resampler(np, reference.sample_rate, RATE)
+    extractor = _Features(np, seed=3)
+    lead = np.zeros(round(LEAD * RATE), dtype=np.float32)
+    extractor.feed(lead)
+    piece = 30 * reference.sample_rate
+    for start in range(0, len(reference.samples), piece):
+        extractor.feed(resampler.feed(reference.samples[start:start + piece].astype(np.float32) / 32768))
+    extractor.feed(resampler.finish())
+    extractor.feed(lead)
+    return extractor.result()
+
+
 def frame_time(frame):
     """The time (seconds) a feature frame stands for: its window's centre."""
     return frame * FRAME + WINDOW / RATE / 2
@@ -341,14 +359,40 @@ def _take(np, values, values_lo, lo, hi):
     return out
 
 
+def _window_min(np, values, width):
+    """(minimum, index of the latest minimum) of values[j - width + 1 .. j] for each j."""
+    best, where = values.copy(), np.arange(len(values))
+    covered = 1
+    while covered < width:
+        step = min(covered, width - covered, len(values))
+        if step <= 0:
+            break
+        shifted = np.concatenate([np.full(step, np.inf), best[:-step]])
+        shifted_where = np.concatenate([np.zeros(step, dtype=where.dtype), where[:-step]])
+        take = shifted < best
+        best = np.where(take, shifted, best)
+        where = np.where(take, shifted_where, where)
+        covered += step
+    return best, where
+
+
+#: Back-pointer codes: bit 0 says how a cell was reached from the row before (0 diagonal,
+#: 1 down); the other bits how many steps right the path then took in the row (_HOLD: one step
+#: at a time, back to where the running minimum was set, on pause rows).
+_HOLD = 63
+
+
 def _dtw(np, ref, real, lo, hi, gap, pauses, progress=None):
     """
     The cheapest monotone path through the band (row i: ref frame i; columns lo[i]..hi[i]-1:
-    real frames), steps diagonal, down (ref advances) or right (real advances). Right steps cost
-    d, except on pause rows of the reference (pauses[i]), where they cost min(d, gap): only there
-    can real audio be skipped, as material is put between sentences, not inside words. Real
-    frames before the path's start and after its end cost gap each. Returns the path as
-    (rows, columns) arrays, one cell per step.
+    real frames), steps diagonal, down (ref advances) or right (real advances).
+
+    Right steps cost d and a row of speech may be held for at most MAX_HOLD of them (its frame
+    may last MAX_HOLD + 1 times longer than eSpeak's); on pause rows of the reference
+    (pauses[i]) they cost min(d, gap) without limit: only there can real audio be skipped, as
+    material is put between sentences, not inside words. Real frames before the path's start
+    and after its end cost gap each. Returns the path as (rows, columns) arrays, one cell per
+    step.
     """
     rows = len(ref)
     real = real.astype(np.float64)
@@ -366,12 +410,18 @@ def _dtw(np, ref, real, lo, hi, gap, pauses, progress=None):
         else:
             diagonal = _take(np, previous, previous_lo, a - 1, b - 1)
             down = _take(np, previous, previous_lo, a, b)
-            back = np.where(diagonal <= down, 0, 1).astype(np.int8)
+            back = (diagonal > down).astype(np.int8)
             arrive = d + np.minimum(diagonal, down)
-        steps = np.cumsum(np.minimum(d, gap) if pauses[i] else d)
-        relative = arrive - steps
-        best = np.minimum.accumulate(relative)
-        back[relative > best] = 2
+        if pauses[i]:
+            steps = np.cumsum(np.minimum(d, gap))
+            relative = arrive - steps
+            best = np.minimum.accumulate(relative)
+            back[relative > best] |= _HOLD << 1
+        else:
+            steps = np.cumsum(d)
+            relative = arrive - steps
+            best, where = _window_min(np, relative, MAX_HOLD + 1)
+            back |= ((np.arange(b - a) - where) << 1).astype(np.int8)
         previous, previous_lo = steps + best, a
         backs.append(back)
         if progress and i % 2000 == 0:
@@ -383,15 +433,20 @@ def _dtw(np, ref, real, lo, hi, gap, pauses, progress=None):
     while True:
         path_i.append(i)
         path_j.append(j)
-        step = backs[i][j - int(lo[i])]
-        if step == 2:
+        code = int(backs[i][j - int(lo[i])])
+        hold = code >> 1
+        if hold == _HOLD:
             j -= 1
-        elif step == 1:
-            i -= 1
-        elif i == 0:
+            continue
+        for _ in range(hold):
+            j -= 1
+            path_i.append(i)
+            path_j.append(j)
+        code = int(backs[i][j - int(lo[i])]) & 1
+        if i == 0:
             break
-        else:
-            i -= 1
+        i -= 1
+        if code == 0:
             j -= 1
     return np.array(path_i[::-1]), np.array(path_j[::-1])
 
@@ -416,7 +471,8 @@ def _align_frames(np, ref, real, pauses, progress):
     """Fine (10 ms) path, with the distance and the gap price at that resolution."""
     random = np.random.default_rng(1)
     cells = len(ref) * len(real)
-    factor = max(8, math.ceil(math.sqrt(cells / COARSE_CELLS)))
+    # A multiple of the next pass's block size, so that blocks nest.
+    factor = REFINE[0][0] * max(2, math.ceil(math.sqrt(cells / COARSE_CELLS) / REFINE[0][0]))
     levels = [(factor, None)] + [(size, radius) for size, radius in REFINE if size < factor]
     path = None
     for number, (size, radius) in enumerate(levels):
@@ -514,25 +570,25 @@ def _skipped(np, path_i, path_j, distance, gap, quiet):
             if end - start >= minimum and (~quiet[start:end]).sum() >= max(minimum, (end - start) / 2)]
 
 
-def _entries(np, path_i, path_j, in_gap, rows):
-    """
-    For each reference frame, the first and last real frame the path pairs it with; the first
-    comes after any long run of skipped frames in that row (an ad before a sentence may sit on
-    the sentence's first frame as well as on the pause before it: a tie).
-    """
+def _entries(np, path_i, path_j, rows):
+    """For each reference frame, the first and last real frame the path pairs it with."""
     order = np.arange(len(path_i))
     first_index = np.full(rows, len(path_i))
     np.minimum.at(first_index, path_i, order)
     last_index = np.full(rows, -1)
     np.maximum.at(last_index, path_i, order)
-    # Runs of skipped frames: where each run of in_gap ends, and how long it is.
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], in_gap.view(np.int8), [0]])))
-    minimum = round(SKIP_RUN / FRAME)
-    for begin, end in zip(edges[::2], edges[1::2]):
-        row = path_i[end - 1]
-        if end - begin >= minimum and end <= last_index[row] and path_i[begin] == row:
-            first_index[row] = end
     return path_j[first_index], path_j[last_index]
+
+
+def _onset_row(pauses, row, limit):
+    """
+    The first sounding reference frame from row on (at most limit). Audio skipped at a pause may
+    sit on any of the quiet frames that open a sentence or word (a tie), so starts are carried
+    through the first frame with sound, which the path cannot linger on cheaply.
+    """
+    while row < limit and pauses[row]:
+        row += 1
+    return row
 
 
 def _frame_of(time, rows):
@@ -576,15 +632,8 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
         raise AlignmentError(f"The script cannot be narrated for alignment: {error}") from error
     except ValueError as error:
         raise AlignmentError(f"The script cannot be narrated for alignment: {error}") from error
-    resampler = _Resampler(np, reference.sample_rate, RATE)
-    voice_samples = reference.samples.astype(np.float32) / 32768
-    # Silence before and after the reference gives intro and outro material a place to be
-    # skipped that is not the first or last word.
-    lead = np.zeros(round(LEAD * RATE), dtype=np.float32)
-    ref_samples = np.concatenate([lead, resampler.feed(voice_samples), resampler.finish(), lead])
-    del voice_samples
-    ref, ref_energy = features(ref_samples, np)
-    del ref_samples
+    ref, ref_energy = _reference_features(np, reference)
+    reference.samples = None  # the biggest thing held; only the timings are needed from here
 
     report(0.25, "Aligning")
     (path_i, path_j), distance, gap, random_median = _align_frames(
@@ -595,7 +644,12 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
     horizontal = np.zeros(len(path_i), dtype=bool)
     horizontal[1:] = path_i[1:] == path_i[:-1]
     in_gap = horizontal & (distance > gap)
-    first, last = _entries(np, path_i, path_j, in_gap, rows)
+    first, last = _entries(np, path_i, path_j, rows)
+    pauses = _pauses(np, ref_energy, reference.sentences)
+
+    def carried(row, limit):
+        onset = _onset_row(pauses, row, min(limit, row + round(1 / FRAME)))
+        return float(frame_time(first[onset]) - (onset - row) * FRAME)
     typical = float(np.median(distance[~in_gap])) if (~in_gap).any() else gap
     quiet = _quiet(np, energy)
     onsets = _onsets(np, quiet)
@@ -610,8 +664,8 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
             continue
         start_row, end_row = _frame_of(ref_start, rows), max(_frame_of(ref_end, rows) - 1, 0)
         end_row = max(end_row, start_row)
-        raw_start = frame_time(first[start_row])
-        end = frame_time(last[end_row]) + FRAME
+        raw_start = carried(start_row, end_row)
+        end = float(frame_time(last[end_row]) + FRAME)
         start = max(_snap(np, raw_start, onsets), previous_start)
         end = max(end, start)
         # Confidence: local cost against the typical and random cost, slope, share skipped.
@@ -627,7 +681,7 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
             word_starts = []
             for char_start, char_end, t_start, _t_end in reference.words[index]:
                 row = _frame_of(t_start + LEAD, rows)
-                word_starts.append([char_start, char_end, frame_time(first[row])])
+                word_starts.append([char_start, char_end, carried(row, end_row)])
             if word_starts:
                 word_starts[0][2] = start
                 floor = start
