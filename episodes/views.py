@@ -16,7 +16,7 @@ from .models import Citation, Episode, Person, Source, Term
 from .moments import format_moment, parse_moment
 from .page_cache import conditional_episode_page
 from .search import GROUPS, search
-from .xray import strips_for
+from .xray import mentions_context
 
 
 def group_by_episode(items, sentence_of):
@@ -141,7 +141,7 @@ def term_detail(request, slug):
     context = {
         "term": term,
         "related": term.related.order_by("name"),
-        "mentions": strips_for(term),
+        **mentions_context(request, term),
         "events": term.events.all(),
     }
     return render(request, "episodes/term_detail.html", context)
@@ -153,7 +153,7 @@ def person_detail(request, slug):
     return render(
         request,
         "episodes/person_detail.html",
-        {"person": person, "mentions": strips_for(person), "events": person.events.all()},
+        {"person": person, **mentions_context(request, person), "events": person.events.all()},
     )
 
 

@@ -5,21 +5,35 @@ A term or person page shows one strip per episode that mentions it, with a
 tick for each sentence naming it; each tick links to that moment. A timed
 episode places ticks by the sentence's start over its running time; an
 untimed one by the sentence's place among all its sentences, and the strip's
-label says which. However many episodes there are, the strips cost two
-queries: the mentions (with sentence and episode) and, only for episodes
-whose length the episode row doesn't give, one grouped query over sentences.
+label says which.
+
+A name like Stalin's comes up tens of thousands of times across hundreds of
+episodes, so everything is bounded: strips come a page of episodes at a
+time, ticks closer than 1% of the strip share one mark, and each episode
+quotes its first few mentions in full. A page of strips costs four queries
+however many episodes there are: which episodes (with counts), the page's
+episodes (without their large text columns), their mentions of the entry,
+and, only for episodes whose length the row doesn't give, one grouped query
+over sentences.
 """
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import groupby
 
-from django.db.models import Max
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Max
 
 from .models import Episode, Mention, Sentence
 from .moments import format_moment
 
 SNIPPET_CONTEXT = 32  # characters either side of the name in a tick's label
+STRIPS_PER_PAGE = 20
+TICK_BUCKETS = 100  # at most this many marks per strip: one per 1% of its length
+QUOTED_PER_EPISODE = 10  # mentions quoted in full under each strip
+# Columns a strip never shows, some of them large (the rendered transcript).
+EPISODE_COLUMNS_UNUSED = ["transcript_html", "description", "summary", "feed_values"]
 
 
 @dataclass
@@ -29,8 +43,10 @@ class Tick:
     percent: float  # 0–100 along the strip
     url: str
     moment: str = ""  # "12:34" when the sentence is timed
+    nearby: int = 0  # further mentioned sentences within the same 1% of the strip
+    bucket: int = -1  # which 1% of the strip it falls in
 
-    @property
+    @cached_property
     def x(self):
         """The SVG x attribute: a percentage, so the strip can be any width."""
         # Kept off the very edges so a tick there is drawn whole.
@@ -40,10 +56,11 @@ class Tick:
     def snippet(self):
         return snippet(self.mention)
 
-    @property
+    @cached_property
     def label(self):
         where = self.moment or f"Sentence {self.sentence.position}"
-        return f"{where} — ‘{self.snippet}’"
+        more = f" and {self.nearby} more nearby" if self.nearby else ""
+        return f"{where} — ‘{self.snippet}’{more}"
 
 
 @dataclass
@@ -53,6 +70,12 @@ class Strip:
     by_time: bool
     length: float  # seconds when by_time, else the number of sentences
     ticks: list = field(default_factory=list)
+    mention_count: int = 0
+
+    @property
+    def quoted(self):
+        """The mentions quoted in full under the strip."""
+        return self.mentions[:QUOTED_PER_EPISODE]
 
     @property
     def length_label(self):
@@ -113,15 +136,44 @@ def needs_lengths(episode, mentions):
     return not timed or any(mention.sentence.start is None for mention in mentions)
 
 
-def strips_for(entity):
-    """One Strip per episode mentioning the entity, in episode order."""
-    mentions = Mention.objects.visible().of(entity).in_reading_order()
-    groups = [
-        (episode, list(group))
-        for episode, group in groupby(mentions, key=lambda mention: mention.sentence.episode)
-    ]
+def episodes_mentioning(entity):
+    """[(episode id, visible mentions), …] in episode order (extras without a number last)."""
+    return list(
+        Mention.objects.visible().of(entity)
+        .values_list("sentence__episode")
+        .annotate(count=Count("pk"))
+        .order_by(F("sentence__episode__number").asc(nulls_last=True), "sentence__episode")
+    )
+
+
+def strips_page(entity, page_number=None):
+    """(page, strips): one Strip per episode on that page of the episodes mentioning the entity."""
+    page = Paginator(episodes_mentioning(entity), STRIPS_PER_PAGE).get_page(page_number)
+    if not page.object_list:
+        return page, []
+    episodes = Episode.objects.defer(*EPISODE_COLUMNS_UNUSED).in_bulk([pk for pk, _ in page.object_list])
+    mentions = (
+        Mention.objects.visible().of(entity)
+        .filter(sentence__episode__in=list(episodes))
+        .select_related("sentence")
+        .defer("sentence__words")
+        .order_by(F("sentence__episode__number").asc(nulls_last=True), "sentence__episode",
+                  "sentence__position", "start")
+    )
+    # The page's few episodes are shared, not built again for every mention.
+    groups = []
+    for episode_id, group in groupby(mentions, key=lambda mention: mention.sentence.episode_id):
+        group = list(group)
+        for mention in group:
+            mention.sentence.episode = episodes[episode_id]
+        groups.append((episodes[episode_id], group))
     lengths = episode_lengths([episode for episode, group in groups if needs_lengths(episode, group)])
-    return [strip(episode, group, lengths.get(episode.pk)) for episode, group in groups]
+    return page, [strip(episode, group, lengths.get(episode.pk)) for episode, group in groups]
+
+
+def strips_for(entity):
+    """The first page of strips."""
+    return strips_page(entity)[1]
 
 
 def strip(episode, mentions, lengths=None):
@@ -147,8 +199,19 @@ def strip(episode, mentions, lengths=None):
             percent = (sentence.position - 0.5) / count * 100 if count else 0
             tick = Tick(sentence, mention, percent, f"{url}#{sentence.anchor}")
         tick.percent = min(max(tick.percent, 0.0), 100.0)
-        result.ticks.append(tick)
-        # The list under the strip links each mention to the same moment.
+        # The list under the strip links each mention to its sentence's moment.
         for each in [mention, *in_sentence]:
             each.moment_url, each.moment = tick.url, tick.moment
+        tick.bucket = int(tick.percent * TICK_BUCKETS / 100)
+        if result.ticks and result.ticks[-1].bucket == tick.bucket:
+            result.ticks[-1].nearby += 1  # too close to tell apart: one mark says so
+        else:
+            result.ticks.append(tick)
+    result.mention_count = len(mentions)
     return result
+
+
+def mentions_context(request, entity):
+    """What includes/mentions.html needs: a page of strips, chosen by ?mentions=<page>."""
+    page, strips = strips_page(entity, request.GET.get("mentions"))
+    return {"mentions": strips, "mention_page": page}

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from episodes.browse import EPISODES_PER_PAGE, neighbours
 from episodes.models import Episode, Mention, Series
-from episodes.xray import moment_parameter, snippet, strips_for
+from episodes.xray import QUOTED_PER_EPISODE, STRIPS_PER_PAGE, moment_parameter, snippet, strips_for
 from tests.factories import make_episode, make_mention, make_person, make_sentences, make_series, make_term
 
 pytestmark = pytest.mark.django_db
@@ -179,7 +179,7 @@ def test_episode_page_links_the_parts_either_side_within_the_series(client):
     assert pager, "no series navigation"
     assert re.search(r'rel="prev" href="/episodes/137-part-1/"[^>]*>← Part 1<', pager.group())
     assert re.search(r'rel="next" href="/episodes/139-part-3/"[^>]*>Part 3 →<', pager.group())
-    assert 'href="/series/the-soviet-union/"' in pager.group()
+    assert 'href="/series/the-soviet-union/">All parts<' in pager.group()
 
 
 def test_the_first_and_last_episodes_link_one_way_only(client):
@@ -340,9 +340,55 @@ def test_entry_pages_keep_their_query_count_flat_over_many_episodes(client, djan
                 sentence.save()
             make_mention(sentence, stalin, 0, 13)
             make_mention(sentence, nkvd, 22, 26)
-    with django_assert_max_num_queries(5):  # entry, (related terms), mentions, sentence counts
+    # entry, (related terms), episodes with counts, the page's episodes, their mentions,
+    # sentence counts (for the untimed), events (the timeline's)
+    with django_assert_max_num_queries(7):
         html = get(client, url)
     assert html.count('role="listitem"') == 20 * 12
+
+
+def test_strips_come_a_page_of_episodes_at_a_time(client):
+    nkvd = make_term("NKVD")
+    for number in range(1, STRIPS_PER_PAGE + 6):
+        (sentence,) = make_sentences(make_episode(number=number, title=f"Number {number}"), "The NKVD came.")
+        make_mention(sentence, nkvd, 4, 8)
+    first = get(client, "/glossary/nkvd/")
+    assert first.count('class="xray"') == STRIPS_PER_PAGE
+    assert f"In {STRIPS_PER_PAGE + 5} episodes." in first
+    assert 'rel="next" href="?mentions=2#mentions-heading"' in first
+    second = get(client, "/glossary/nkvd/?mentions=2")
+    assert second.count('class="xray"') == 5 and f"{STRIPS_PER_PAGE + 5}: Number {STRIPS_PER_PAGE + 5}" in second
+    assert get(client, "/glossary/nkvd/?mentions=nonsense").count('class="xray"') == STRIPS_PER_PAGE
+
+
+def test_ticks_too_close_to_tell_apart_share_one_mark(client):
+    episode = make_episode(number=5, slug="five")
+    nkvd = make_term("NKVD")
+    # 300 sentences, the NKVD in the first 3 (within 1%) and in the last one.
+    sentences = make_sentences(episode, *[f"The NKVD, {n}." for n in range(300)])
+    for sentence in [*sentences[:3], sentences[-1]]:
+        make_mention(sentence, nkvd, 4, 8)
+    (strip,) = strips_for(nkvd)
+    assert [(tick.sentence.position, tick.nearby) for tick in strip.ticks] == [(1, 2), (300, 0)]
+    assert "Sentence 1 — ‘The NKVD, 0.’ and 2 more nearby" in get(client, "/glossary/nkvd/")
+
+
+def test_long_lists_quote_the_first_few_and_say_so(client):
+    episode = make_episode(number=5, slug="five")
+    nkvd = make_term("NKVD")
+    for sentence in make_sentences(episode, *[f"The NKVD, {n}." for n in range(QUOTED_PER_EPISODE + 5)]):
+        make_mention(sentence, nkvd, 4, 8)
+    html = get(client, "/glossary/nkvd/")
+    assert html.count('class="in-context"') == QUOTED_PER_EPISODE
+    assert f"The first {QUOTED_PER_EPISODE} of {QUOTED_PER_EPISODE + 5} mentions in context" in html
+    assert '<details class="xray-mentions">' in html  # closed
+
+
+def test_strips_leave_the_transcripts_in_the_database(client, timed):
+    """A page of strips must not load every episode's rendered transcript."""
+    with CaptureQueriesContext(connection) as queries:
+        get(client, "/glossary/nkvd/")
+    assert not any("transcript_html" in query["sql"] for query in queries.captured_queries)
 
 
 # Home page and navigation

@@ -148,9 +148,9 @@ def large_episode(sentence_count):
         ("/", 4),  # latest episodes, series, most-mentioned people, terms
         ("/episodes/500-large/", 5),  # + its previous/next neighbours, + the show and transcript text for JSON-LD
         ("/glossary/", 2),
-        ("/glossary/nkvd/", 4),
+        ("/glossary/nkvd/", 6),  # X-Ray strips (episodes/xray.py): + which episodes, + the page's episodes
         ("/people/", 2),
-        ("/people/joseph-stalin/", 3),
+        ("/people/joseph-stalin/", 5),  # the same two for the strips
         ("/sources/", 2),
         ("/episodes/500-large/transcript.vtt", 3),
         ("/episodes/500-large/words.json", 3),
