@@ -15,7 +15,8 @@ and, when the `flite` program is installed, flite's "slt" voice. Each one gets
 
 and is written as MP3 (so the decoder and resampler are part of the run).
 Each alignment runs in a child process, which reports its wall time and peak
-resident memory (getrusage maxrss). A 60-minute case (the script three times
+resident memory (VmHWM from /proc/self/status where there is one, else
+getrusage maxrss), imports included. A 60-minute case (the script three times
 over) measures memory and time at length.
 
 Errors are |aligned - true| start times; the truth is where the voice's
@@ -201,6 +202,13 @@ def child(audio_path, texts_path, result_path):
     result = alignment.align(sentences, audio_path)
     seconds = time.perf_counter() - begin
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # On Linux, ru_maxrss survives exec: it would count the parent's memory copied at fork.
+    # VmHWM is this program's own high-water mark.
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak_kb = int(line.split()[1])
     Path(result_path).write_text(json.dumps({
         "seconds": seconds, "peak_mb": peak_kb / 1024, "duration": result.duration,
         "skipped": result.skipped,

@@ -55,9 +55,14 @@ GAP_QUANTILE = 0.1
 #: A stretch of real audio matched to no text is reported as skipped from this long (seconds).
 MIN_SKIP = 2.0
 #: Sentence starts move to a speech onset at most this far away (seconds).
-SNAP_WINDOW = 0.3
+SNAP_WINDOW = 0.5
+#: ... after a pause this long (seconds); failing that, to an onset after any pause within:
+SENTENCE_PAUSE = 0.15
+SNAP_SHORT = 0.2
 #: A pause before an onset lasts at least this long (seconds).
 MIN_PAUSE = 0.06
+#: Quiet in the reference this long (seconds) counts as a pause where audio may be skipped.
+REFERENCE_PAUSE = 0.08
 #: Silence put before and after the reference (seconds).
 LEAD = 0.5
 #: Word timings are given only for sentences at least this confident.
@@ -501,9 +506,24 @@ def _quiet(np, energy):
     return energy < floor + 0.3 * (loud - floor)
 
 
+def _runs(np, mask):
+    """(start, end) of each run of True in mask."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.view(np.int8), [0]])))
+    return zip(edges[::2].tolist(), edges[1::2].tolist())
+
+
 def _pauses(np, energy, sentences):
-    """Reference frames where real audio may be skipped: quiet ones, and all between sentences."""
-    pauses = _quiet(np, energy)
+    """
+    Reference frames where real audio may be skipped: all between sentences, and quiet runs of
+    at least REFERENCE_PAUSE inside them (commas); not the brief quiet of a stop consonant,
+    which would let a sentence's first sounds drift into the noise of the pause before it.
+    """
+    quiet = _quiet(np, energy)
+    pauses = np.zeros(len(energy), dtype=bool)
+    minimum = round(REFERENCE_PAUSE / FRAME)
+    for start, end in _runs(np, quiet):
+        if end - start >= minimum:
+            pauses[start:end] = True
     rows = len(energy)
     edge = 0
     for start, end in sentences:
@@ -514,33 +534,37 @@ def _pauses(np, energy, sentences):
     return pauses
 
 
-# --- From the path to timings ---------------------------------------------------------------
-
-
 def _onsets(np, quiet):
-    """Frames where speech starts after a pause (energy under a threshold for MIN_PAUSE)."""
+    """(frames, pause lengths in frames): where sound starts after at least MIN_PAUSE of quiet."""
     minimum = max(1, round(MIN_PAUSE / FRAME))
-    # Run length of quiet frames ending just before each frame.
-    runs = np.zeros(len(quiet), dtype=np.int64)
-    count = 0
-    quiet_list = quiet.tolist()
-    for index, is_quiet in enumerate(quiet_list):
-        runs[index] = count
-        count = count + 1 if is_quiet else 0
-    return np.flatnonzero(~quiet & (runs >= minimum))
+    frames, lengths = [], []
+    for start, end in _runs(np, quiet):
+        if end - start >= minimum and end < len(quiet):
+            frames.append(end)
+            lengths.append(end - start)
+    return np.array(frames, dtype=np.int64), np.array(lengths, dtype=np.int64)
 
 
 def _snap(np, start, onsets):
-    """The onset (as a time) nearest start within SNAP_WINDOW, else start."""
-    if not len(onsets):
+    """
+    Where the sentence starting about start begins in the real audio: the nearest onset after a
+    pause of SENTENCE_PAUSE within SNAP_WINDOW (the path tends to start a sentence early when
+    its first sounds resemble the noise of the pause before it), else the nearest onset after
+    any pause within SNAP_SHORT, else start.
+    """
+    frames, lengths = onsets
+    if not len(frames):
         return start
-    times = frame_time(onsets)
-    at = np.searchsorted(times, start)
-    best = None
-    for candidate in times[max(0, at - 1):at + 1]:
-        if abs(candidate - start) <= SNAP_WINDOW and (best is None or abs(candidate - start) < abs(best - start)):
-            best = float(candidate)
-    return start if best is None else best
+    times = frame_time(frames)
+    distance = np.abs(times - start)
+    for window, pause in ((SNAP_WINDOW, SENTENCE_PAUSE), (SNAP_SHORT, MIN_PAUSE)):
+        fits = (distance <= window) & (lengths >= round(pause / FRAME))
+        if fits.any():
+            return float(times[fits][np.argmin(distance[fits])])
+    return start
+
+
+# --- From the path to timings ---------------------------------------------------------------
 
 
 def _skipped(np, path_i, path_j, distance, gap, quiet):
@@ -580,13 +604,13 @@ def _entries(np, path_i, path_j, rows):
     return path_j[first_index], path_j[last_index]
 
 
-def _onset_row(pauses, row, limit):
+def _onset_row(quiet, row, limit):
     """
     The first sounding reference frame from row on (at most limit). Audio skipped at a pause may
     sit on any of the quiet frames that open a sentence or word (a tie), so starts are carried
     through the first frame with sound, which the path cannot linger on cheaply.
     """
-    while row < limit and pauses[row]:
+    while row < limit and quiet[row]:
         row += 1
     return row
 
@@ -645,10 +669,10 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
     horizontal[1:] = path_i[1:] == path_i[:-1]
     in_gap = horizontal & (distance > gap)
     first, last = _entries(np, path_i, path_j, rows)
-    pauses = _pauses(np, ref_energy, reference.sentences)
+    ref_quiet = _quiet(np, ref_energy)
 
     def carried(row, limit):
-        onset = _onset_row(pauses, row, min(limit, row + round(1 / FRAME)))
+        onset = _onset_row(ref_quiet, row, min(limit, row + round(1 / FRAME)))
         return float(frame_time(first[onset]) - (onset - row) * FRAME)
     typical = float(np.median(distance[~in_gap])) if (~in_gap).any() else gap
     quiet = _quiet(np, energy)
