@@ -12,15 +12,18 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
+from django.db import OperationalError
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from companion.views import server_error
 from episodes.alignment_runs import AlignmentRun
 from episodes.models import Episode
 from episodes.notes import Note
@@ -31,6 +34,8 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 JAVA = shutil.which("java")
 EPISODE = "/episodes/138-the-great-purges/"
+NO_AXE = "axe-core (node_modules/axe-core: run `npm ci`)"
+NO_VNU = "the Nu HTML Checker (node_modules/vnu-jar: run `npm ci`) or Java 17+ to run it"
 
 
 def require(present, what):
@@ -38,8 +43,8 @@ def require(present, what):
     if present:
         return
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {what} is missing: run `npm ci` (Java 17+ for vnu).")
-    pytest.skip(f"SKIPPED: {what} is missing (run `npm ci`; vnu also needs Java 17+)")
+        pytest.fail(f"CI=true but {what} is missing.")
+    pytest.skip(f"SKIPPED: {what} is missing")
 
 
 def test_the_checkers_are_pinned_exactly():
@@ -151,9 +156,10 @@ def named_urls(resolver=None, namespace=""):
             yield namespace + pattern.name
 
 
-def test_every_named_page_is_on_the_checkers_list(demo):
+def test_every_named_page_is_on_the_checkers_list():
     """A new page is checked too: each named URL is on the list or named as not a page."""
-    checked = {resolve(url.split("?")[0]).view_name for url, _ in pages(demo)}
+    placeholders = {"note": SimpleNamespace(pk=1), "series": "/series/the-soviet-union/"}
+    checked = {resolve(url.split("?")[0]).view_name for url, _ in pages(placeholders)}
     unchecked = set(named_urls()) - checked - set(NOT_PAGES)
     assert unchecked == set(), f"add these pages to tests/test_checkers.py: {sorted(unchecked)}"
 
@@ -163,6 +169,28 @@ def client_for(demo, who):
     if who:
         client.force_login(demo["users"][who])
     return client
+
+
+def failed(error):
+    """What handler500 answers for a page that raised `error`."""
+    try:
+        raise error
+    except type(error):
+        return server_error(RequestFactory().get("/"))
+
+
+def error_pages():
+    """{label: HTML} of the pages a reader meets when something goes wrong, as the site answers them."""
+    client = Client()
+    not_found = client.get("/no-such-page/")
+    assert not_found.status_code == 404
+    limit = settings.RATE_LIMITS["signup"][0]
+    for _ in range(limit + 1):
+        throttled = client.post("/accounts/signup/", {"username": "x y", "password1": "a", "password2": "b"})
+    assert throttled.status_code == 429
+    broken, unavailable = failed(ValueError("a bug")), failed(OperationalError("database is down"))
+    assert (broken.status_code, unavailable.status_code) == (500, 503)
+    return {"404": not_found.content, "429": throttled.content, "500": broken.content, "503": unavailable.content}
 
 
 def rendered(demo):
@@ -178,7 +206,7 @@ def rendered(demo):
     invalid = client_for(demo, "reader").post(EPISODE + "notes/new/", {"body": ""})
     assert invalid.status_code == 400
     html[EPISODE + "notes/new/ (errors)"] = invalid.content
-    return html
+    return html | error_pages()
 
 
 # ---- markup: the Nu HTML Checker -------------------------------------------------------
@@ -201,6 +229,7 @@ def vnu_errors(documents, folder):
         ["java", "-jar", str(VNU), "--format", "json", "--also-check-svg", *map(str, folder.glob("*.html"))],
         capture_output=True, text=True, timeout=300,
     )
+    assert result.stderr.lstrip().startswith("{"), f"vnu did not answer in JSON: {result.stderr[-2000:]}"
     messages = json.loads(result.stderr)["messages"]
     errors = {}
     for message in messages:
@@ -214,18 +243,19 @@ def vnu_errors(documents, folder):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_nu_html_checker_finds_no_errors_on_any_page(demo, tmp_path):
-    require(VNU.exists() and JAVA, "the Nu HTML Checker (node_modules/vnu-jar) or Java")
+    require(VNU.exists() and JAVA, NO_VNU)
     errors = vnu_errors(rendered(demo), tmp_path)
     assert errors == {}, json.dumps(errors, indent=1, ensure_ascii=False)
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_nu_html_checker_does_report_a_broken_page(tmp_path):
-    """The harness can fail: a stray end tag and a duplicate id are reported."""
-    require(VNU.exists() and JAVA, "the Nu HTML Checker (node_modules/vnu-jar) or Java")
-    broken = b'<!doctype html><html lang="en"><title>x</title><p id="a">one</div><p id="a">two'
-    errors = vnu_errors({"broken": broken}, tmp_path)
-    assert len(errors["broken"]) >= 2
+    """The harness can fail: a stray end tag, a duplicate id and an empty action are reported, htmx or not."""
+    require(VNU.exists() and JAVA, NO_VNU)
+    broken = (b'<!doctype html><html lang="en"><title>x</title><p id="a">one</div><p id="a">two'
+              b'<form action="" hx-get="/search/" hx-target="#results"></form>')
+    errors = vnu_errors({"broken": broken, "fine": b'<!doctype html><html lang="en"><title>x</title>'}, tmp_path)
+    assert list(errors) == ["broken"]
+    assert [error.split(": ", 1)[1].split(" ")[0] for error in errors["broken"]] == ["Stray", "Duplicate", "Bad"]
 
 
 # ---- accessibility: axe-core in Chromium ------------------------------------------------
@@ -302,11 +332,30 @@ def visits(demo):
     yield EPISODE, "reader", "note dialog open"
 
 
+def answer(body):
+    return lambda route: route.fulfill(body=body, content_type="text/html; charset=utf-8")
+
+
+def axe_on_error_pages(page, site):
+    """The error pages, answered at a URL of the live site so their CSS and the CSP origin apply."""
+    found = {}
+    for label, content in error_pages().items():
+        url = f"{site}/checkers/error-{label}/"
+        page.route(url, answer(content))
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("main h1")).to_have_count(1)
+        if violations := axe_violations(page):
+            found[f"error page {label}"] = violations
+    page.unroute_all()
+    return found
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violations_on_any_page(demo, page, scheme):
-    require(AXE.exists(), "axe-core (node_modules/axe-core)")
+    require(AXE.exists(), NO_AXE)
     page.emulate_media(color_scheme=scheme)
     found = {}
     try:
@@ -321,6 +370,8 @@ def test_axe_finds_no_violations_on_any_page(demo, page, scheme):
                 found[f"{url} ({who or 'anonymous'}{', ' + state if state else ''})"] = violations
             if state == "playing":
                 page.evaluate("document.getElementById('audio').pause()")
+        page.context.clear_cookies()
+        found |= axe_on_error_pages(page, demo["url"])
     finally:
         page.context.clear_cookies()
     assert found == {}, summary(found) + json.dumps(found, indent=1)
@@ -339,7 +390,7 @@ def summary(found):
 @pytest.mark.browser
 def test_axe_does_report_a_broken_page(page):
     """The harness can fail: an unlabelled field and an image without alt text are reported."""
-    require(AXE.exists(), "axe-core (node_modules/axe-core)")
+    require(AXE.exists(), NO_AXE)
     page.set_content('<html lang="en"><title>x</title><main><img src="data:,"><input type="text"></main></html>')
     rules = {violation["rule"] for violation in axe_violations(page)}
     assert {"image-alt", "label"} <= rules
