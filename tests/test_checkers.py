@@ -353,10 +353,14 @@ def axe_on_error_pages(page, site):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_no_violations_on_any_page(demo, page, scheme):
+@pytest.mark.parametrize("scheme, width", [("light", 1200), ("dark", 1200), ("light", 375)])
+def test_axe_finds_no_violations_on_any_page(demo, page, scheme, width):
+    """Light and dark at a desktop width, and a phone's width."""
     require(AXE.exists(), NO_AXE)
     page.emulate_media(color_scheme=scheme)
+    page.set_viewport_size({"width": width, "height": 900 if width > 600 else 740})
+    page.goto(demo["url"] + "/")
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
     found = {}
     try:
         for url, who, state in visits(demo):
