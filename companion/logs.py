@@ -12,6 +12,8 @@ import logging
 import time
 import uuid
 
+from django.db import DatabaseError
+
 request_log = logging.getLogger("companion.request")
 
 STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -53,6 +55,10 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         user = getattr(request, "user", None)
+        try:
+            user_id = user.pk if user is not None and user.is_authenticated else None
+        except DatabaseError:  # the session couldn't be read: log the request (a 503) all the same
+            user_id = None
         request_log.info(
             "%s %s %s",
             request.method,
@@ -63,7 +69,7 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "user_id": user_id,
                 "request_id": request.request_id,
                 "bytes": len(response.content) if not response.streaming else None,
             },

@@ -113,7 +113,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and env_bool("DJANGO_SQLITE_DEFAULTS", False):
+    # Django's own SQLite settings (rollback journal, 5 s timeout, deferred
+    # transactions): only so benchmarks/load_faults.py can show they fail under load.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tuned for a web server with several workers: WAL lets readers and one
     # writer work at once, the timeout waits for a lock instead of failing,
     # and IMMEDIATE takes the write lock at BEGIN so two writers never
@@ -130,6 +134,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Seconds a 503 "database unavailable" page asks clients to wait (companion/views.py).
+DATABASE_RETRY_AFTER = int(os.environ.get("DJANGO_DATABASE_RETRY_AFTER", "5"))
 
 # Cache: Redis when REDIS_URL is set (shared by every worker, also the
 # rate-limit store); otherwise local memory, and rate limits are counted in

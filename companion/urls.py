@@ -7,6 +7,9 @@ from episodes.sitemaps import SITEMAPS, robots_txt
 
 from . import views
 
+# A database outage answers 503 + Retry-After instead of a bare 500 (companion/views.py).
+handler500 = views.server_error
+
 urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include("accounts.urls")),
