@@ -18,3 +18,20 @@ max_requests_jitter = 200
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# Queued tasks (an alignment, a relink) run in `manage.py db_worker`, started
+# beside the web workers and stopped with them (companion/task_worker.py);
+# COMPANION_TASK_WORKER=off when workers run separately.
+from companion import task_worker  # noqa: E402
+
+_task_worker = None
+
+
+def when_ready(server):
+    global _task_worker
+    if task_worker.wanted():
+        _task_worker = task_worker.start(server.log)
+
+
+def on_exit(server):
+    task_worker.stop(_task_worker, server.log)

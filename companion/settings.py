@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     # /sitemap.xml (episodes/sitemaps.py): the app brings the sitemap templates.
     "django.contrib.sitemaps",
     "django_htmx",
+    # The database task backend (below): its queue table and `manage.py db_worker`.
+    "django_tasks_db",
     "accounts",
     "episodes",
 ]
@@ -205,13 +207,15 @@ if MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "companion@localhost")
 
-# Slow work (relinking after an edit) runs as a task. The immediate backend
-# runs it in-process at enqueue time, which is right for one small site.
+# Slow work (relinking after an edit, aligning an episode to its audio) runs
+# as a task. Django ships only the immediate backend (runs it inside the
+# request, where gunicorn's timeout cuts a long alignment short) and the dummy
+# one, so tasks are queued in the database (django-tasks-db, by the author of
+# django.tasks) and run by `manage.py db_worker`, which gunicorn.conf.py starts
+# beside the web workers. Tests run tasks immediately (tests/conftest.py).
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "DJANGO_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
-        )
+        "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
     }
 }
 

@@ -11,7 +11,7 @@ def test_settings(tmp_path_factory):
     """
     Audio goes to a folder of the session's own; passwords hash fast; rate
     limits count in the (per-test) database even when REDIS_URL is set, so
-    no test inherits another's counters.
+    no test inherits another's counters; tasks run immediately.
     """
     with override_settings(
         MEDIA_ROOT=tmp_path_factory.mktemp("media"),
@@ -19,6 +19,9 @@ def test_settings(tmp_path_factory):
         RATE_LIMIT_USE_CACHE=False,
         # Tests change content and read it back at once; tests/test_page_cache.py turns it on.
         PAGE_FRESH_SECONDS=0,
+        # Tasks run at enqueue time, so a test sees their effect; tests/test_task_worker.py
+        # queues them in the database and runs the worker.
+        TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
     ):
         yield
 
