@@ -12,8 +12,8 @@ episodes, so everything is bounded: strips come a page of episodes at a
 time, ticks closer than 1% of the strip share one mark, and each episode
 quotes its first few mentions in full. A page of strips costs four queries
 however many episodes there are: which episodes (with counts), the page's
-episodes (without their large text columns), their mentions of the entry,
-and, only for episodes whose length the row doesn't give, one grouped query
+episodes (without their large text columns), their mentions of the entry (as
+plain rows, not model instances), and, only for episodes whose length the row doesn't give, one grouped query
 over sentences.
 """
 
@@ -24,6 +24,7 @@ from itertools import groupby
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max
+from django.utils.html import format_html_join
 
 from .models import Episode, Mention, Sentence
 from .moments import format_moment
@@ -36,10 +37,47 @@ QUOTED_PER_EPISODE = 10  # mentions quoted in full under each strip
 EPISODE_COLUMNS_UNUSED = ["transcript_html", "description", "summary", "feed_values"]
 
 
+@dataclass(slots=True)
+class Spoken:
+    """The few fields of a sentence a strip needs: plain data, as thousands must be cheap."""
+
+    position: int
+    start: float | None
+    text: str
+
+    @property
+    def anchor(self):
+        return f"s-{self.position}"
+
+
+@dataclass(slots=True)
+class Hit:
+    """A mention as a strip shows it, built from a row of the mentions query."""
+
+    sentence_id: int
+    sentence: Spoken
+    start: int
+    end: int
+    moment_url: str = ""
+    moment: str = ""
+
+    @property
+    def text_before(self):
+        return self.sentence.text[: self.start]
+
+    @property
+    def matched_text(self):
+        return self.sentence.text[self.start : self.end]
+
+    @property
+    def text_after(self):
+        return self.sentence.text[self.end :]
+
+
 @dataclass
 class Tick:
-    sentence: Sentence
-    mention: Mention  # the first mention in the sentence, quoted in the label
+    sentence: Spoken
+    mention: Hit  # the first mention in the sentence, quoted in the label
     percent: float  # 0–100 along the strip
     url: str
     moment: str = ""  # "12:34" when the sentence is timed
@@ -71,6 +109,19 @@ class Strip:
     length: float  # seconds when by_time, else the number of sentences
     ticks: list = field(default_factory=list)
     mention_count: int = 0
+
+    def ticks_html(self):
+        """
+        The strip's links, built here rather than in the template: a page can
+        hold two thousand of them, and the template engine takes a second.
+        """
+        return format_html_join(
+            "",
+            '<g role="listitem"><a href="{0}" aria-label="{1}"><title>{1}</title>'
+            '<rect class="xray-hit" x="{2}" y="0" width="16" height="100%"/>'
+            '<rect class="xray-tick" x="{2}" y="15%" width="3" height="70%"/></a></g>',
+            ((tick.url, tick.label, tick.x) for tick in self.ticks),
+        )
 
     @property
     def quoted(self):
@@ -152,21 +203,22 @@ def strips_page(entity, page_number=None):
     if not page.object_list:
         return page, []
     episodes = Episode.objects.defer(*EPISODE_COLUMNS_UNUSED).in_bulk([pk for pk, _ in page.object_list])
-    mentions = (
+    rows = (
         Mention.objects.visible().of(entity)
         .filter(sentence__episode__in=list(episodes))
-        .select_related("sentence")
-        .defer("sentence__words")
         .order_by(F("sentence__episode__number").asc(nulls_last=True), "sentence__episode",
                   "sentence__position", "start")
+        .values_list("sentence__episode", "sentence", "sentence__position", "sentence__start",
+                     "sentence__text", "start", "end")
     )
-    # The page's few episodes are shared, not built again for every mention.
-    groups = []
-    for episode_id, group in groupby(mentions, key=lambda mention: mention.sentence.episode_id):
-        group = list(group)
-        for mention in group:
-            mention.sentence.episode = episodes[episode_id]
-        groups.append((episodes[episode_id], group))
+    groups, sentences = [], {}
+    for episode_id, group in groupby(rows, key=lambda row: row[0]):
+        hits = []
+        for _, sentence_id, position, start, text, mention_start, mention_end in group:
+            if sentence_id not in sentences:
+                sentences[sentence_id] = Spoken(position, start, text)
+            hits.append(Hit(sentence_id, sentences[sentence_id], mention_start, mention_end))
+        groups.append((episodes[episode_id], hits))
     lengths = episode_lengths([episode for episode, group in groups if needs_lengths(episode, group)])
     return page, [strip(episode, group, lengths.get(episode.pk)) for episode, group in groups]
 
