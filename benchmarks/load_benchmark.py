@@ -24,100 +24,25 @@ Results and analysis: docs/load-benchmark.md. Needs wrk (apt-get install wrk).
 """
 
 import argparse
-import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-PG_SERVER = "postgres://postgres@127.0.0.1:5432/"
+from harness import Server, environment as server_environment, manage, recreate_postgres_database
+
 PG_DATABASE = "companion_loadbench"
 EPISODE = "/episodes/138-the-great-purges/"
 SEARCH = "/search/?q=Yezhov"
 STATIC_NAME = "episode-sized.html"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def manage(env, *args):
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-def recreate_postgres_database():
-    import psycopg
-
-    with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {PG_DATABASE}")
-
-
 def environment(workdir, scale_out):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    env.update(
-        DJANGO_DEBUG="False",
-        DJANGO_SECRET_KEY="load-benchmark-" + "x" * 50,
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_SECURE_COOKIES="False",
-        DJANGO_SECURE_SSL_REDIRECT="False",
-        DJANGO_HSTS_SECONDS="0",
-        DJANGO_STATIC_ROOT=str(workdir / "static"),
-        DJANGO_MEDIA_ROOT=str(workdir / "media"),
-        DJANGO_EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
-        DJANGO_LOG_LEVEL="WARNING",
-        # Generous limits: the rows measure serving, not the rate limiter.
-        DJANGO_RATE_LIMIT_LOGIN="1000000/60",
-    )
     if scale_out:
-        recreate_postgres_database()
-        env["DATABASE_URL"] = PG_SERVER + PG_DATABASE
-        env["REDIS_URL"] = "redis://127.0.0.1:6379/3"
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
-        env.pop("REDIS_URL", None)
-    return env
-
-
-class Server:
-    def __init__(self, env, workers):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "companion.wsgi", "--config", "gunicorn.conf.py",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit("gunicorn did not start within 30 s")
-
-    def get(self, path, **headers):
-        request = urllib.request.Request(self.url + path, headers=headers)
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.read(), response.headers
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
+        recreate_postgres_database(PG_DATABASE)
+        return server_environment(workdir, postgres=PG_DATABASE, redis_url="redis://127.0.0.1:6379/3")
+    return server_environment(workdir)
 
 
 LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
