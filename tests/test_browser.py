@@ -67,7 +67,8 @@ def test_a_person_page_links_back_to_the_exact_sentence(site, page):
     page.locator("#pop-person-leonid-nikolaev a").click()  # its link to the biography
     page.wait_for_url(re.compile("/people/leonid-nikolaev/$"))
     page.locator(f'.mention-list a[href$="#{position}"]').first.click()
-    page.wait_for_url(re.compile(f"{EPISODE}#{position}$"))
+    # A timed episode's mentions link to their moment (?t=…), as the X-Ray ticks do.
+    page.wait_for_url(re.compile(rf"{EPISODE}(\?t=[\d.]+)?#{position}$"))
     target = page.locator(f"#{position}")
     assert target.evaluate("el => el.matches(':target')")
     # Scrolled into view (smoothly, so wait for it to arrive).
