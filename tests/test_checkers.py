@@ -16,11 +16,14 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.management import call_command
 from django.db import OperationalError
 from django.test import Client, RequestFactory
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
 
 from companion.views import server_error
@@ -68,6 +71,10 @@ def demo(live_server):
     reader = make_user("reader", display_name="Reader")
     newcomer = make_user("newcomer")
     moderator = make_user("moderator", is_staff=True)
+    # Someone who never signs in here, so the reset link stays valid (a sign-in would spend it).
+    forgetful = make_user("forgetful", email="forgetful@example.org")
+    reset = reverse("password_reset_confirm", args=[urlsafe_base64_encode(force_bytes(forgetful.pk)),
+                                                    default_token_generator.make_token(forgetful)])
     note = make_anchored_note(episode, reader, sentences[1].position, exact=sentences[1].text[:20],
                               body="Which *lists*? See [the archive](https://example.org/).")
     make_reply(note, newcomer, body="A reply from a first-time listener.", status=Note.Status.PENDING)
@@ -77,7 +84,7 @@ def demo(live_server):
     AlignmentRun.objects.create(episode=episode, audio="narration.mp3", status=AlignmentRun.Status.DONE,
                                 progress=1, started=timezone.now(), finished=timezone.now())
     episode.sentences.filter(position__in=[3, 5]).update(confidence=0.2)
-    return {"url": live_server.url, "note": note, "series": episode.series.get_absolute_url(),
+    return {"url": live_server.url, "note": note, "series": episode.series.get_absolute_url(), "reset": reset,
             "users": {"reader": reader, "moderator": moderator}}
 
 
@@ -116,6 +123,8 @@ def pages(demo):
         ("/accounts/signup/", None),
         ("/accounts/password_reset/", None),
         ("/accounts/password_reset/done/", None),
+        (demo["reset"], None),  # redirects to the form for a new password
+        ("/accounts/reset/MQ/no-such-token/", None),  # a spent or mistyped link
         ("/accounts/reset/done/", None),
         ("/accounts/password_change/", "reader"),
         ("/accounts/password_change/done/", "reader"),
@@ -135,7 +144,6 @@ NOT_PAGES = {
     "episodes:moderation_act": "POST only",
     "episodes:review_start": "POST only",
     "logout": "POST only",
-    "password_reset_confirm": "needs a mailed token; the form is password_change's",
     "episodes:timeline_json": "JSON for TimelineJS",
     "episodes:podcast_feed": "RSS",
     "episodes:chapters": "JSON",
@@ -158,7 +166,8 @@ def named_urls(resolver=None, namespace=""):
 
 def test_every_named_page_is_on_the_checkers_list():
     """A new page is checked too: each named URL is on the list or named as not a page."""
-    placeholders = {"note": SimpleNamespace(pk=1), "series": "/series/the-soviet-union/"}
+    placeholders = {"note": SimpleNamespace(pk=1), "series": "/series/the-soviet-union/",
+                    "reset": "/accounts/reset/MQ/set-password/"}
     checked = {resolve(url.split("?")[0]).view_name for url, _ in pages(placeholders)}
     unchecked = set(named_urls()) - checked - set(NOT_PAGES)
     assert unchecked == set(), f"add these pages to tests/test_checkers.py: {sorted(unchecked)}"
@@ -197,9 +206,10 @@ def rendered(demo):
     """{label: HTML} of every page, plus forms sent back with errors."""
     html = {}
     for url, who in pages(demo):
-        response = client_for(demo, who).get(url)
+        response = client_for(demo, who).get(url, follow=True)
         assert response.status_code == 200, (url, who, response.status_code)
         html[f"{url} ({who or 'anonymous'})"] = response.content
+    assert b"Choose a new password" in html[f"{demo['reset']} (anonymous)"]  # the link's form, not its refusal
     invalid = client_for(demo, None).post("/accounts/signup/", {"username": "x y", "password1": "a", "password2": "b"})
     assert invalid.status_code in (200, 400)
     html["/accounts/signup/ (errors)"] = invalid.content
