@@ -3,20 +3,24 @@ The task worker gunicorn starts beside its web workers (gunicorn.conf.py), so
 that `make run` alone runs queued tasks (an alignment, a relink) outside any
 request.
 
-It is `manage.py db_worker` (django-tasks-db) as a child of gunicorn's
-master: started when the master is ready, stopped when it exits. A task under
-way when gunicorn stops gets STOP_GRACE seconds to finish; after that it is
-interrupted (an alignment run is then marked failed, its timings untouched)
-so stopping the server never leaves a process behind. On Linux the worker is
-also told to stop if the master dies without running its exit hook (kill -9).
+gunicorn's master starts `python -m companion.task_worker` when it is ready
+and stops it when it exits. That small supervisor runs `manage.py db_worker`
+(django-tasks-db) and starts it again if it exits by itself: db_worker gives
+up on any database error other than "locked", so a PostgreSQL restart would
+otherwise end background work until the next deploy. A task under way when
+gunicorn stops gets STOP_GRACE seconds to finish; after that it is
+interrupted (an alignment run is then marked failed, its timings untouched),
+so stopping the server never leaves a process behind. On Linux both
+processes are also told to stop if their parent dies without stopping them
+(kill -9).
 
 COMPANION_TASK_WORKER=off leaves it out, for sites that run their workers
 separately (`manage.py db_worker`, as many as they like, on any machine that
 reaches the database). None is started either when DJANGO_TASKS_BACKEND names
 another backend than the database one: nothing would be queued for it.
 
-This module is imported by gunicorn's master before Django is set up, so it
-uses nothing from Django.
+This module runs in gunicorn's master and as the supervisor, before Django
+is set up, so it uses nothing from Django.
 """
 
 import ctypes
@@ -24,6 +28,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,6 +36,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 #: Seconds a task under way gets to finish when the server stops.
 STOP_GRACE = 10
+#: Seconds before db_worker is started again after it exits by itself; doubled on each quick exit.
+RESTART_DELAY, RESTART_DELAY_MAX = 2, 60
 PR_SET_PDEATHSIG = 1
 
 
@@ -43,14 +50,12 @@ def wanted(environ=os.environ):
 
 
 def start(log):
-    """Start `manage.py db_worker` as a child of this process; returns the Popen."""
-    command = [
-        sys.executable, str(BASE_DIR / "manage.py"), "db_worker",
-        # DEBUG turns on db_worker's autoreloader, a process of its own that a stop would orphan.
-        "--no-reload",
-    ]
-    process = subprocess.Popen(command, cwd=BASE_DIR, preexec_fn=_stop_with_parent(os.getpid()))
-    log.info("Started the task worker: manage.py db_worker (pid %s)", process.pid)
+    """Start the supervised worker as a child of this process; returns the Popen."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "companion.task_worker"], cwd=BASE_DIR,
+        preexec_fn=_stop_with_parent(os.getpid()),
+    )
+    log.info("Started the task worker: manage.py db_worker, supervised by pid %s", process.pid)
     return process
 
 
@@ -74,6 +79,43 @@ def stop(process, log, grace=STOP_GRACE):
     log.info("Stopped the task worker (pid %s)", process.pid)
 
 
+def supervise(command, restart_delay=RESTART_DELAY, restart_delay_max=RESTART_DELAY_MAX):
+    """
+    Run command; when it exits by itself, run it again after a pause. SIGTERM
+    and SIGINT are passed on to it, and once it exits after one, so does this.
+    """
+    stopping = False
+    child = None
+
+    def pass_on(signum, frame):
+        nonlocal stopping
+        stopping = True
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, pass_on)
+    signal.signal(signal.SIGINT, pass_on)
+    delay = None
+    while not stopping:
+        began = time.monotonic()
+        child = subprocess.Popen(command, cwd=BASE_DIR, preexec_fn=_stop_with_parent(os.getpid()))
+        if stopping:  # a signal came before child was set
+            child.terminate()
+        code = child.wait()
+        if stopping:
+            return code
+        # A worker that ran a while had a passing fault (the database went away); one that
+        # dies at once may stay broken (no migrations yet), so it is retried less and less often.
+        ran_a_while = time.monotonic() - began > restart_delay_max
+        delay = restart_delay if delay is None or ran_a_while else min(delay * 2, restart_delay_max)
+        print(f"task worker: db_worker exited with {code}; starting it again in {delay} s",
+              file=sys.stderr, flush=True)
+        deadline = time.monotonic() + delay
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.2)
+    return 0
+
+
 def _stop_with_parent(parent):
     """A preexec_fn asking Linux to send SIGTERM to the child when its parent dies (else nothing)."""
     if not sys.platform.startswith("linux"):
@@ -89,3 +131,11 @@ def _stop_with_parent(parent):
             os._exit(0)
 
     return preexec
+
+
+if __name__ == "__main__":
+    sys.exit(supervise([
+        sys.executable, str(BASE_DIR / "manage.py"), "db_worker",
+        # DEBUG turns on db_worker's autoreloader, a process of its own that a stop would orphan.
+        "--no-reload",
+    ]))

@@ -9,6 +9,7 @@ The worker commits as it goes, so these tests use transactional databases.
 """
 
 import logging
+import os
 import signal
 import sqlite3
 import subprocess
@@ -187,6 +188,11 @@ def wait_for(condition, seconds, what):
     raise AssertionError(f"{what}: not within {seconds} s")
 
 
+def child_running(parent, what):
+    """The pid of parent's child whose command line has what, or None."""
+    return next((pid for pid in children(parent) if what in command_line(pid)), None)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_gunicorn_runs_a_task_worker_and_takes_it_down_with_it(tmp_path):
     database = tmp_path / "db.sqlite3"
@@ -206,10 +212,13 @@ def test_gunicorn_runs_a_task_worker_and_takes_it_down_with_it(tmp_path):
             cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     try:
-        worker = wait_for(
-            lambda: next((pid for pid in children(server.pid) if "db_worker" in command_line(pid)), None),
-            60, "gunicorn's master started no db_worker",
-        )
+        supervisor = wait_for(lambda: child_running(server.pid, "companion.task_worker"), 60,
+                              "gunicorn's master started no task worker")
+        first = wait_for(lambda: child_running(supervisor, "db_worker"), 60, "no db_worker started")
+        # A worker that dies (as db_worker does when PostgreSQL goes away) is started again.
+        os.kill(first, signal.SIGKILL)
+        worker = wait_for(lambda: (pid := child_running(supervisor, "db_worker")) != first and pid, 30,
+                          "db_worker was not started again")
         enqueue = "from episodes.tasks import relink_episodes; print(relink_episodes.enqueue([]).id)"
         task_id = subprocess.run([*manage, "shell", "-v", "0", "-c", enqueue], env=env, cwd=BASE_DIR,
                                  check=True, capture_output=True, text=True).stdout.strip()
@@ -227,4 +236,6 @@ def test_gunicorn_runs_a_task_worker_and_takes_it_down_with_it(tmp_path):
     log = (tmp_path / "gunicorn.log").read_text()
     assert server.returncode == 0, log
     assert "Started the task worker" in log and "Stopped the task worker" in log  # by on_exit
-    wait_for(lambda: not running(worker), 15, "the task worker outlived gunicorn")
+    assert "starting it again" in log
+    for pid in (supervisor, worker):
+        wait_for(lambda: not running(pid), 15, "the task worker outlived gunicorn")
