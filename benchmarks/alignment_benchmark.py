@@ -5,9 +5,12 @@ Test narrations with known truth are built from the real episode-138 script
 (episodes/demo/138-the-great-purges.txt, split by episodes/splitter.py) in
 voices other than the aligner's reference (eSpeak NG "en-us" at 170 words a
 minute): eSpeak's British voice at 150 wpm, its "en-us+f3" variant at 190 wpm
-and, when the `flite` program is installed, flite's "slt" voice. Each one gets
+and, when the `flite` program is installed, flite's "slt" voice and its "awb"
+voice 15% slower. Each one gets
 
 - random pauses between sentences (0.15-1.2 s) and paragraphs (0.6-2.5 s),
+- (eSpeak voices) half the pauses at commas, colons and dashes lengthened by
+  0.1-0.6 s,
 - background noise at 20 dB below the speech,
 - a 30 s intro of music (chords and percussion) before the first sentence,
 - a 60 s mid-roll after the middle sentence that is not in the script: an ad
@@ -43,7 +46,7 @@ import soundfile
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from episodes import alignment, narration  # noqa: E402
+from episodes import alignment, alignment_audio, narration  # noqa: E402
 from episodes.splitter import parse_transcript  # noqa: E402
 
 SCRIPT = ROOT / "episodes" / "demo" / "138-the-great-purges.txt"
@@ -79,29 +82,45 @@ def music(seconds, seed):
     return (out * 0.5).astype(np.float32)
 
 
-def espeak_voice(sentences, voice, rate):
-    """(samples float32 at RATE, [(start, end)], words) per sentence, cut from one narration."""
+def espeak_voice(sentences, voice, rate, seed=None):
+    """
+    Per sentence (samples float32 at RATE, word truth as (char_start, char_end, start)), cut from
+    one narration. With a seed, half the pauses at commas, semicolons, colons and dashes inside
+    sentences are lengthened by 0.1-0.6 s, as a person reading aloud might.
+    """
+    random = np.random.default_rng(seed)
     spoken = narration.synthesise([sentences], voice=voice, words_per_minute=rate,
                                   sentence_pause=0, paragraph_pause=0)
     assert spoken.sample_rate == RATE
     samples = spoken.samples.astype(np.float32) / 32768
     pieces = []
-    for (start, end), words in zip(spoken.sentences, spoken.words):
-        a, b = round(start * RATE), round(end * RATE)
-        pieces.append((samples[a:b], [(w[0], w[1], w[2] - start) for w in words]))
+    for sentence, (start, end), words in zip(sentences, spoken.sentences, spoken.words):
+        parts, truth = [], []
+        cut, shift = round(start * RATE), 0.0
+        for number, (char_start, char_end, word_start, _) in enumerate(words):
+            before = sentence[words[number - 1][1]:char_start] if number else ""
+            if seed is not None and any(mark in before for mark in ",;:—–") and random.random() < 0.5:
+                at = round(word_start * RATE)
+                parts.append(samples[cut:at])
+                extra = random.uniform(0.1, 0.6)
+                parts.append(np.zeros(round(extra * RATE), dtype=np.float32))
+                cut, shift = at, shift + round(extra * RATE) / RATE
+            truth.append((char_start, char_end, word_start - start + shift))
+        parts.append(samples[cut:round(end * RATE)])
+        pieces.append((np.concatenate(parts), truth))
     return pieces
 
 
-def flite_voice(sentences):
-    """Per sentence (samples at RATE, no word truth) from the flite program's slt voice."""
+def flite_voice(sentences, voice="slt", stretch=1.0):
+    """Per sentence (samples at RATE, no word truth) from the flite program; stretch > 1 is slower."""
     pieces = []
     with tempfile.TemporaryDirectory() as folder:
         for number, sentence in enumerate(sentences):
             path = Path(folder) / f"{number}.wav"
-            subprocess.run(["flite", "-voice", "slt", "-t", sentence, "-o", str(path)], check=True,
-                           capture_output=True)
+            subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}", "-t", sentence,
+                            "-o", str(path)], check=True, capture_output=True)
             data, rate = soundfile.read(path, dtype="float32")
-            resampler = alignment._Resampler(np, rate, RATE)
+            resampler = alignment_audio.Resampler(rate, RATE)
             data = np.concatenate([resampler.feed(data), resampler.finish()])
             loud = np.flatnonzero(np.abs(data) > 0.002)
             data = data[max(0, loud[0] - 441):loud[-1] + 441] if len(loud) else data
@@ -319,21 +338,23 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for number, (name, voice, rate) in enumerate(voices):
-            pieces = espeak_voice(sentences, voice, rate)
+            pieces = espeak_voice(sentences, voice, rate, seed=args.seed + number)
             ad = espeak_voice(AD, voice, rate)
             rows.append(measure(name, paragraphs, pieces, ad, args.seed + number, folder))
             print(table(rows[-1:]), flush=True)
         if not args.quick:
             if shutil.which("flite"):
-                pieces = flite_voice(sentences)
-                ad = flite_voice(AD)
-                rows.append(measure("flite slt", paragraphs, pieces, ad, args.seed + 10, folder))
-                print(table(rows[-1:]), flush=True)
+                for number, (name, voice, stretch) in enumerate([("flite slt", "slt", 1.0),
+                                                                 ("flite awb 15% slower", "awb", 1.15)]):
+                    pieces = flite_voice(sentences, voice, stretch)
+                    ad = flite_voice(AD, voice, stretch)
+                    rows.append(measure(name, paragraphs, pieces, ad, args.seed + 10 + number, folder))
+                    print(table(rows[-1:]), flush=True)
             else:
                 print("flite is not installed: its case is left out.")
             if not args.no_long:
                 long_paragraphs = paragraphs * 3
-                pieces = espeak_voice([s for p in long_paragraphs for s in p], "en", 150)
+                pieces = espeak_voice([s for p in long_paragraphs for s in p], "en", 150, seed=args.seed)
                 ad = espeak_voice(AD, "en", 150)
                 rows.append(measure("eSpeak en 150 wpm, script ×3 (60 min)", long_paragraphs, pieces, ad,
                                     args.seed + 20, folder))
