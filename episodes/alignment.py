@@ -14,7 +14,9 @@ reference times are then carried through the warping path into the real audio.
   "gap" price, a low quantile of the distances between random pairs of frames;
   material that matches nothing is cheaper to skip at that price than to force
   onto the script. A frame of speech, by contrast, may only be held a few
-  frames. The head and tail are skipped at the same price (open ends).
+  frames. The head and tail are skipped at the same price (open ends). In the
+  same way, script that was not read (a sentence cut in the studio) can be
+  passed over where the real audio pauses.
 - Starts are carried through the first sounding frame of a sentence or word,
   then each sentence start is snapped to the nearest speech onset after a pause
   in the real audio.
@@ -99,7 +101,7 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
     reference.samples = None  # the biggest thing held; only the timings are needed from here
     report(0.25, "Aligning")
     (path_i, path_j), distance, gap, random_median = warp(
-        ref, real, _pauses(ref_energy, reference.sentences),
+        ref, real, _pauses(ref_energy, reference.sentences), quiet_frames(energy),
         lambda fraction: report(0.25 + 0.7 * fraction, "Aligning"))
     report(0.95, "Timing sentences")
     path = _Path(path_i, path_j, distance, gap, random_median, quiet_frames(ref_energy))

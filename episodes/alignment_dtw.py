@@ -79,7 +79,7 @@ def _window_min(values, width):
 _HOLD = 63
 
 
-def _path(ref, real, lo, hi, gap, pauses, progress=None):
+def _path(ref, real, lo, hi, gap, pauses, real_pauses, progress=None):
     """
     The cheapest monotone path through the band (row i: ref frame i; columns lo[i]..hi[i]-1:
     real frames), steps diagonal, down (ref advances) or right (real advances).
@@ -87,9 +87,10 @@ def _path(ref, real, lo, hi, gap, pauses, progress=None):
     Right steps cost d and a row of speech may be held for at most MAX_HOLD of them (its frame
     may last MAX_HOLD + 1 times longer than eSpeak's); on pause rows of the reference
     (pauses[i]) they cost min(d, gap) without limit: only there can real audio be skipped, as
-    material is put between sentences, not inside words. Real frames before the path's start
-    and after its end cost gap each. Returns the path as (rows, columns) arrays, one cell per
-    step.
+    material is put between sentences, not inside words. Likewise down steps cost d, or
+    min(d, gap) on pause frames of the real audio (real_pauses[j]), where script that was not
+    read can be passed over. Real frames before the path's start and after its end cost gap
+    each. Returns the path as (rows, columns) arrays, one cell per step.
     """
     rows = len(ref)
     real = real.astype(np.float64)
@@ -107,8 +108,12 @@ def _path(ref, real, lo, hi, gap, pauses, progress=None):
         else:
             diagonal = _take(previous, previous_lo, a - 1, b - 1)
             down = _take(previous, previous_lo, a, b)
+            # Script that was not read (a sentence cut in the studio) can be passed over at the
+            # gap price too, where the real audio pauses.
+            down = down + np.where(real_pauses[a:b], np.minimum(d, gap), d)
+            diagonal = diagonal + d
             back = (diagonal > down).astype(np.int8)
-            arrive = d + np.minimum(diagonal, down)
+            arrive = np.minimum(diagonal, down)
         if pauses[i]:
             steps = np.cumsum(np.minimum(d, gap))
             relative = arrive - steps
@@ -164,8 +169,12 @@ def _band(path_i, path_j, factor, radius, rows, columns):
     return lo, hi
 
 
-def warp(ref, real, pauses, progress):
-    """Fine (10 ms) path, with the distance and the gap price at that resolution."""
+def warp(ref, real, pauses, real_pauses, progress):
+    """
+    The path at full resolution (10 ms frames) as (rows, columns), the distance at each of its
+    cells, the gap price at that resolution and the median distance between random frames.
+    pauses and real_pauses mark the frames of each recording where the other may be skipped.
+    """
     random = np.random.default_rng(1)
     cells = len(ref) * len(real)
     # A multiple of the next pass's block size, so that blocks nest.
@@ -181,12 +190,13 @@ def warp(ref, real, pauses, progress):
             lo, hi = _band(path[0], path[1], ratio, radius, len(a), len(b))
         gap, _ = _gap_price(a, b, random)
         level_pauses = _blocks(pauses[:, None].astype(np.float32), size)[:, 0] >= 0.5
+        level_real_pauses = _blocks(real_pauses[:, None].astype(np.float32), size)[:, 0] >= 0.5
 
         def report(fraction, number=number):
             if progress:
                 progress((number + fraction) / len(levels))
 
-        path = _path(a, b, lo, hi, gap, level_pauses, report)
+        path = _path(a, b, lo, hi, gap, level_pauses, level_real_pauses, report)
     gap, random_median = _gap_price(ref, real, random)
     distance = np.sqrt(((ref[path[0]].astype(np.float64) - real[path[1]]) ** 2).sum(axis=1))
     return path, distance, gap, random_median

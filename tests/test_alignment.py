@@ -6,6 +6,7 @@ import soundfile
 
 from episodes import alignment, narration
 from episodes.alignment import Alignment, AlignmentError, SentenceTiming, align, read_audio
+from episodes.alignment_dtw import warp
 
 SENTENCES = [
     "In the summer of 1937 the purges reached the Red Army.",
@@ -234,3 +235,37 @@ def test_the_engine_failing_becomes_an_alignment_error(tmp_path, monkeypatch, re
     monkeypatch.setattr(alignment.narration, "synthesise", unavailable)
     with pytest.raises(AlignmentError, match="cannot be narrated.*could not be loaded"):
         align(SENTENCES, recording[0])
+
+
+def test_a_sentence_that_was_not_read_is_flagged_without_disturbing_the_others(recording):
+    """A sentence cut in the studio gets no confidence; its neighbours keep their times."""
+    path, starts, _, _ = recording
+    unread = "Stalin's secretary typed the lists late into the night in a small office."
+    result = align(SENTENCES[:2] + [unread] + SENTENCES[2:], path)
+    assert result.low_confidence() == [2]
+    assert result.sentences[2].words == []
+    kept = result.sentences[:2] + result.sentences[3:]
+    assert max(abs(timing.start - truth) for timing, truth in zip(kept, starts)) <= TOLERANCE
+
+
+def test_warping_skips_unmatched_frames_at_a_pause_only():
+    """
+    The warping itself, on made-up features: the real sequence is the reference played 20%
+    slower with 300 frames of something else inserted at the reference's pause; the path
+    passes over them and keeps the rest in step.
+    """
+    random = np.random.default_rng(3)
+    ref = random.normal(size=(600, 13)).astype(np.float32)
+    ref[290:310] = 0  # a pause
+    pauses = np.zeros(600, dtype=bool)
+    pauses[290:310] = True
+    slower = np.repeat(ref, 6, axis=0)[::5]  # 720 frames
+    inserted = random.normal(size=(300, 13)).astype(np.float32) * 2
+    real = np.concatenate([slower[:360], inserted, slower[360:]])
+    real_pauses = np.zeros(len(real), dtype=bool)
+    (rows, columns), _, _, _ = warp(ref, real, pauses, real_pauses, None)
+    inside = (columns >= 370) & (columns < 650)
+    assert set(rows[inside]) <= set(range(290, 310))  # the inserted frames sit on the pause
+    for row in (100, 200, 400, 500):
+        expected = row * 1.2 + (300 if row > 300 else 0)
+        assert abs(columns[rows == row].min() - expected) <= 3
