@@ -457,3 +457,10 @@ def test_the_demo_describes_its_series(client):
     call_command("load_demo", verbosity=0)  # loading again changes nothing
     series = Series.objects.get()
     assert series.description.startswith("An eight-part run") and series.episodes.count() == 1
+
+
+def test_an_episode_without_a_number_is_called_an_extra(client):
+    make_episode(number=None, slug="trailer", title="Trailer")
+    html = get(client, "/episodes/trailer/")
+    assert "<title>Trailer · Companion</title>" in html
+    assert "Extra" in html and "None" not in html
