@@ -213,9 +213,15 @@ def rendered(demo):
     invalid = client_for(demo, None).post("/accounts/signup/", {"username": "x y", "password1": "a", "password2": "b"})
     assert invalid.status_code in (200, 400)
     html["/accounts/signup/ (errors)"] = invalid.content
+    invalid = client_for(demo, None).post("/accounts/login/", {"username": "reader", "password": "not it"})
+    assert invalid.status_code == 200 and b"form-errors" in invalid.content
+    html["/accounts/login/ (errors)"] = invalid.content
     invalid = client_for(demo, "reader").post(EPISODE + "notes/new/", {"body": ""})
     assert invalid.status_code == 400
     html[EPISODE + "notes/new/ (errors)"] = invalid.content
+    invalid = client_for(demo, "reader").post(f"/notes/{demo['note'].pk}/reply/", {"body": ""})
+    assert invalid.status_code == 400
+    html[f"/notes/{demo['note'].pk}/reply/ (errors)"] = invalid.content
     return html | error_pages()
 
 
@@ -331,7 +337,26 @@ def open_note_dialog(page):
     expect(page.locator("#note-dialog")).to_be_visible()
 
 
-STATES = {"popover open": open_popover, "playing": start_playing, "note dialog open": open_note_dialog}
+def send_back_with_errors(fields):
+    """Fill the page's form so the server sends it back with errors shown."""
+    def send(page):
+        form = page.locator("main form.account-form")
+        for name, value in fields.items():
+            form.locator(f'[name="{name}"]').fill(value)
+        form.locator("button[type=submit]").click()
+        expect(page.locator(".form-errors")).to_be_visible()
+    return send
+
+
+STATES = {
+    "popover open": open_popover,
+    "playing": start_playing,
+    "note dialog open": open_note_dialog,
+    "wrong password": send_back_with_errors({"username": "reader", "password": "not the password"}),
+    "passwords differ": send_back_with_errors(
+        {"username": "newcomer", "password1": "a long listening password", "password2": "another one entirely"}
+    ),
+}
 
 
 def visits(demo):
@@ -340,6 +365,8 @@ def visits(demo):
     yield EPISODE, None, "popover open"
     yield EPISODE, None, "playing"
     yield EPISODE, "reader", "note dialog open"
+    yield "/accounts/login/", None, "wrong password"
+    yield "/accounts/signup/", None, "passwords differ"
 
 
 def answer(body):
