@@ -16,14 +16,6 @@ from tests.factories import make_episode, make_mention, make_person, make_senten
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def empty_page_cache():
-    """Episode pages are cached for anonymous readers; each test starts without them."""
-    caches["pages"].clear()
-    yield
-    caches["pages"].clear()
-
-
 def get(client, url):
     response = client.get(url)
     assert response.status_code == 200, url
