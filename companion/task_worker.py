@@ -98,7 +98,10 @@ def supervise(command, restart_delay=RESTART_DELAY, restart_delay_max=RESTART_DE
     delay = None
     while not stopping:
         began = time.monotonic()
-        child = subprocess.Popen(command, cwd=BASE_DIR, preexec_fn=_stop_with_parent(os.getpid()))
+        # A process group of its own: Ctrl-C at a terminal reaches it once, through this
+        # supervisor, not twice (a second signal would cut short a task it could finish).
+        child = subprocess.Popen(command, cwd=BASE_DIR, process_group=0,
+                                 preexec_fn=_stop_with_parent(os.getpid()))
         if stopping:  # a signal came before child was set
             child.terminate()
         code = child.wait()
