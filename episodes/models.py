@@ -8,7 +8,7 @@ popovers and footnotes) so a page view never walks sentences one by one.
 
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import Count, F, Func, Q, Value
+from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -224,8 +224,15 @@ class EntityQuerySet(models.QuerySet):
 
     def most_mentioned(self):
         """Entries the episodes name, most often first, with mention_count (suppressed ones don't count)."""
+        # A count per entry from the mention table's index, not a GROUP BY over every
+        # column of the entry (biographies included) joined to every mention.
+        field = self.model._meta.model_name  # Mention.term or Mention.person
+        counts = (
+            Mention.objects.filter(**{field: OuterRef("pk")}).exclude(kind=Mention.Kind.SUPPRESSED)
+            .order_by().values(field).annotate(count=Count("pk")).values("count")
+        )
         return (
-            self.annotate(mention_count=Count("mentions", filter=~Q(mentions__kind="suppressed")))
+            self.annotate(mention_count=Subquery(counts))
             .filter(mention_count__gt=0)
             .order_by("-mention_count", "name")
         )
