@@ -26,7 +26,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from companion import task_worker
-from episodes.aligning import start_alignment
+from episodes.aligning import create_run, run_alignment, start_alignment
 from episodes.alignment_runs import AlignmentRun
 from episodes.models import Episode, Mention
 from tests.factories import make_episode, make_sentences, make_term
@@ -35,6 +35,7 @@ from tests.test_project import clean_environment
 
 Status = AlignmentRun.Status
 DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
+FINISHED = ("SUCCESSFUL", "FAILED")
 BASE_DIR = Path(django_settings.BASE_DIR)
 
 
@@ -137,6 +138,25 @@ def test_the_relink_action_is_queued_and_done_by_the_worker(queued, run_worker, 
     assert Mention.objects.filter(sentence__episode=episode, term__name="NKVD").count() == 1
 
 
+@pytest.mark.django_db
+def test_an_alignment_interrupted_by_the_worker_stopping_fails_and_changes_nothing(episode, recording):
+    """A stopping db_worker interrupts its task with SystemExit (its signal handler calls sys.exit)."""
+    run = create_run(episode, recording[0])
+    before = timings(episode)
+
+    def interrupt(fraction, stage):
+        if stage == "Aligning":
+            raise SystemExit(1)
+
+    with pytest.raises(SystemExit):
+        run_alignment(run, echo=interrupt)
+    run.refresh_from_db()
+    assert run.status == Status.FAILED and "Interrupted" in run.message
+    assert timings(episode) == before
+    # The episode is free to be aligned again at once.
+    assert create_run(episode, recording[0]).status == Status.QUEUED
+
+
 @pytest.mark.parametrize(
     "environ, wanted",
     [
@@ -193,18 +213,43 @@ def child_running(parent, what):
     return next((pid for pid in children(parent) if what in command_line(pid)), None)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_gunicorn_runs_a_task_worker_and_takes_it_down_with_it(tmp_path):
-    database = tmp_path / "db.sqlite3"
+MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """Production settings on a migrated SQLite file, for processes of their own: (env, database path)."""
+    folder = tmp_path_factory.mktemp("served")
+    database = folder / "db.sqlite3"
     env = clean_environment(
         DATABASE_URL=f"sqlite:///{database}", DJANGO_DEBUG="False", DJANGO_SECRET_KEY="w" * 50,
-        DJANGO_SECURE_SSL_REDIRECT="False", DJANGO_STATIC_ROOT=str(tmp_path / "static"),
-        DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
+        DJANGO_SECURE_SSL_REDIRECT="False", DJANGO_STATIC_ROOT=str(folder / "static"),
+        DJANGO_MEDIA_ROOT=str(folder / "media"),
     )
     for name in ("DJANGO_TASKS_BACKEND", "COMPANION_TASK_WORKER"):
         env.pop(name, None)
-    manage = [sys.executable, str(BASE_DIR / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=BASE_DIR, check=True)
+    subprocess.run([*MANAGE, "migrate", "-v", "0"], env=env, cwd=BASE_DIR, check=True)
+    return env, database
+
+
+def enqueue(env, task, *args):
+    """Queue task (a dotted path) in the served database from a process of its own; returns its id."""
+    module, name = task.rsplit(".", 1)
+    code = f"from {module} import {name}; print({name}.enqueue(*{list(args)!r}).id)"
+    return subprocess.run([*MANAGE, "shell", "-v", "0", "-c", code], env=env, cwd=BASE_DIR,
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def task_status(database, task_id):
+    with sqlite3.connect(database) as db:
+        row = db.execute("SELECT status, exception_class_path FROM django_tasks_database_dbtaskresult WHERE id = ?",
+                         [uuid.UUID(task_id).hex]).fetchone()
+    return row or (None, None)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_gunicorn_runs_a_task_worker_and_takes_it_down_with_it(served, tmp_path):
+    env, database = served
     with open(tmp_path / "gunicorn.log", "wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "companion.wsgi", "--config", "gunicorn.conf.py",
@@ -219,17 +264,10 @@ def test_gunicorn_runs_a_task_worker_and_takes_it_down_with_it(tmp_path):
         os.kill(first, signal.SIGKILL)
         worker = wait_for(lambda: (pid := child_running(supervisor, "db_worker")) != first and pid, 30,
                           "db_worker was not started again")
-        enqueue = "from episodes.tasks import relink_episodes; print(relink_episodes.enqueue([]).id)"
-        task_id = subprocess.run([*manage, "shell", "-v", "0", "-c", enqueue], env=env, cwd=BASE_DIR,
-                                 check=True, capture_output=True, text=True).stdout.strip()
-
-        def status():
-            with sqlite3.connect(database) as db:
-                row = db.execute("SELECT status FROM django_tasks_database_dbtaskresult WHERE id = ?",
-                                 [uuid.UUID(task_id).hex]).fetchone()
-            return row and row[0] in ("SUCCESSFUL", "FAILED") and row[0]
-
-        assert wait_for(status, 60, "the queued task was not run") == "SUCCESSFUL"
+        task_id = enqueue(env, "episodes.tasks.relink_episodes", [])
+        finished = wait_for(lambda: (status := task_status(database, task_id)[0]) in FINISHED and status,
+                            60, "the queued task was not run")
+        assert finished == "SUCCESSFUL"
     finally:
         server.send_signal(signal.SIGINT)  # what Ctrl-C sends gunicorn
         server.wait(timeout=60)
@@ -239,3 +277,20 @@ def test_gunicorn_runs_a_task_worker_and_takes_it_down_with_it(tmp_path):
     assert "starting it again" in log
     for pid in (supervisor, worker):
         wait_for(lambda: not running(pid), 15, "the task worker outlived gunicorn")
+
+
+@pytest.mark.parametrize("seconds, grace, outcome", [(3, 20, ("SUCCESSFUL", "")), (60, 1, ("FAILED", "builtins.SystemExit"))])
+def test_stopping_lets_a_task_finish_within_the_grace_and_interrupts_it_after(served, seconds, grace, outcome):
+    env, database = served
+    supervisor = subprocess.Popen([sys.executable, "-m", "companion.task_worker"], cwd=BASE_DIR, env=env)
+    try:
+        task_id = enqueue(env, "tests.worker_tasks.hold", seconds)
+        wait_for(lambda: task_status(database, task_id)[0] == "RUNNING", 60, "the task was not started")
+        began = time.monotonic()
+        task_worker.stop(supervisor, logging.getLogger(__name__), grace=grace)
+        assert supervisor.returncode is not None
+        assert time.monotonic() - began < grace + 6
+        assert task_status(database, task_id) == outcome
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
