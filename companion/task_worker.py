@@ -10,7 +10,8 @@ up on any database error other than "locked", so a PostgreSQL restart would
 otherwise end background work until the next deploy. A task under way when
 gunicorn stops gets STOP_GRACE seconds to finish; after that it is
 interrupted (an alignment run is then marked failed, its timings untouched),
-so stopping the server never leaves a process behind. On Linux both
+so stopping the server never leaves a process behind. Ctrl-C interrupts it
+at once: the terminal's SIGINT and then on_exit's SIGTERM make two signals. On Linux both
 processes are also told to stop if their parent dies without stopping them
 (kill -9).
 
