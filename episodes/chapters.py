@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import conditional_page, require_safe
 
 from .models import Episode
+from .moments import moment_parameter
 from .podcast_feed import CHAPTERS_TYPE, current_show
 
 VERSION = "1.2.0"
@@ -28,11 +29,6 @@ def opening_words(text, count=TITLE_WORDS):
     if len(words) <= count:
         return " ".join(words)
     return " ".join(words[:count]).rstrip(",;:—–-") + "…"
-
-
-def seconds(value):
-    """754.5 → '754.5', 12.0 → '12': how a moment reads in a ?t= link."""
-    return format(round(value, 3), "f").rstrip("0").rstrip(".")
 
 
 def paragraph_chapters(episode):
@@ -65,7 +61,7 @@ def episode_chapters(episode, build_url):
         return []
     page = episode.get_absolute_url()
     return [
-        {"startTime": round(start, 3), "title": title, "url": build_url(f"{page}?t={seconds(start)}")}
+        {"startTime": round(start, 3), "title": title, "url": build_url(f"{page}?t={moment_parameter(start)}")}
         for start, title in paragraph_chapters(episode)
     ]
 

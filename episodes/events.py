@@ -7,12 +7,13 @@ A date is stored as the first day it could mean plus its precision, so
 
 import calendar
 import datetime
-import math
 import re
 
 from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.urls import reverse
+
+from .moments import moment_parameter
 
 PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -204,5 +205,5 @@ class Moment:
         """
         query = ""
         if self.start is not None:
-            query = "?t=" + f"{math.ceil(self.start * 1000) / 1000:.3f}".rstrip("0").rstrip(".")
+            query = "?t=" + moment_parameter(self.start)
         return f"{self.episode.get_absolute_url()}{query}#{self.sentence.anchor}"

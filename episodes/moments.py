@@ -1,5 +1,6 @@
 """Moments: a time in an episode, as people write it in links (?t=754, ?t=12:34)."""
 
+import math
 import re
 
 MOMENT = re.compile(r"^(?:(?:(\d{1,3}):)?(\d{1,2}):)?(\d{1,6}(?:\.\d{1,3})?)s?$")
@@ -26,3 +27,13 @@ def format_moment(seconds):
     if hours:
         return f"{hours}:{minutes:02d}:{seconds:02d}"
     return f"{minutes}:{seconds:02d}"
+
+
+def moment_parameter(seconds):
+    """
+    ?t= for a sentence start, rounded up to the millisecond: the episode page
+    highlights the last sentence started by then, so rounding down (754.2 to
+    754) would land on the sentence before.
+    """
+    value = math.ceil(seconds * 1000) / 1000
+    return f"{value:.3f}".rstrip("0").rstrip(".")

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from .moments import moment_parameter
+
 
 class NoteQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -103,7 +105,7 @@ class Note(models.Model):
             return ""
         url = self.episode.get_absolute_url()
         if self.media_start is not None:
-            url += f"?t={int(self.media_start)}"
+            url += f"?t={moment_parameter(self.media_start)}"
         return f"{url}#s-{self.first_sentence.position}"
 
     @classmethod

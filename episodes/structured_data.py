@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
 
-from .moments import format_moment
+from .moments import format_moment, moment_parameter
 from .podcast_feed import SYNTHETIC_NOTE, current_show
 
 SITE_NAME = "Companion"
@@ -268,7 +268,7 @@ def social_meta(context):
         if moment is not None:
             # The view found the moment's sentence already (None when untimed).
             meta["title"] = moment_title(episode, moment, context.get("moment_sentence"))
-            meta["url"] = request.build_absolute_uri(f"{path}?t={int(moment)}")
+            meta["url"] = request.build_absolute_uri(f"{path}?t={moment_parameter(moment)}")
         if episode.audio_source:
             meta["audio"] = request.build_absolute_uri(episode.audio_source)
             meta["audio_type"] = audio_type(episode)

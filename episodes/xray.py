@@ -17,7 +17,6 @@ plain rows, not model instances), and, only for episodes whose length the row do
 over sentences.
 """
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import groupby
@@ -27,7 +26,7 @@ from django.db.models import Count, F, Max
 from django.utils.html import format_html_join
 
 from .models import Episode, Mention, Sentence
-from .moments import format_moment
+from .moments import format_moment, moment_parameter
 
 SNIPPET_CONTEXT = 32  # characters either side of the name in a tick's label
 STRIPS_PER_PAGE = 20
@@ -153,16 +152,6 @@ def snippet(mention, context=SNIPPET_CONTEXT):
         end = text.rindex(" ", mention.end, end)
     quoted = text[start:end].strip()
     return ("…" if start > 0 else "") + quoted + ("…" if end < len(text) else "")
-
-
-def moment_parameter(seconds):
-    """
-    ?t= for a sentence start, rounded up to the millisecond: the episode page
-    highlights the last sentence started by then, so rounding down could land
-    on the sentence before.
-    """
-    value = math.ceil(seconds * 1000) / 1000
-    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def episode_lengths(episodes):

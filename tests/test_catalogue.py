@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from episodes.browse import EPISODES_PER_PAGE, neighbours
 from episodes.models import Episode, Mention, Series
-from episodes.xray import QUOTED_PER_EPISODE, STRIPS_PER_PAGE, moment_parameter, snippet, strips_for
+from episodes.moments import moment_parameter
+from episodes.xray import QUOTED_PER_EPISODE, STRIPS_PER_PAGE, snippet, strips_for
 from tests.factories import make_episode, make_mention, make_person, make_sentences, make_series, make_term
 
 pytestmark = pytest.mark.django_db

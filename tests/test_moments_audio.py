@@ -140,3 +140,13 @@ def test_word_timings_are_served_per_sentence(client, timed_episode):
     sentence.save()
     data = client.get(f"/episodes/{timed_episode.slug}/words.json").json()
     assert data == {"sentences": {"1": [[0, 3, 0.0, 0.2], [4, 8, 0.2, 0.5]]}}
+
+
+@pytest.mark.parametrize(
+    "start, value", [(754.2, "754.2"), (754.2001, "754.201"), (12.0, "12"), (0.0005, "0.001"), (3.1, "3.1")]
+)
+def test_a_moment_parameter_never_rounds_down_to_the_sentence_before(start, value):
+    from episodes.moments import moment_parameter
+
+    assert moment_parameter(start) == value
+    assert float(value) >= start

@@ -441,8 +441,8 @@ def test_a_notes_moment_link_has_the_time_when_the_episode_is_timed(client, bob)
     make_sentences(episode, "Tick.", "Tock.")
     episode.sentences.filter(position=2).update(start=12.5, end=14.0)
     note = make_anchored_note(episode, bob, 2)
-    assert note.moment_url() == "/episodes/timed/?t=12#s-2"
-    assert 'href="/episodes/timed/?t=12#s-2"' in client.get("/episodes/timed/notes/").content.decode()
+    assert note.moment_url() == "/episodes/timed/?t=12.5#s-2"
+    assert 'href="/episodes/timed/?t=12.5#s-2"' in client.get("/episodes/timed/notes/").content.decode()
 
 
 def test_the_paragraph_filter_shows_that_paragraphs_notes_and_prefills_the_form(episode, ann, bob):

@@ -98,7 +98,7 @@ def test_moments_link_with_their_time_when_timed(client, demo):
     sentence.start, sentence.end = 754.2, 760.0
     sentence.save()
     html = client.get("/search/?q=Smolny").content.decode()
-    assert f'href="/episodes/138-the-great-purges/?t=754#s-{sentence.position}"' in html
+    assert f'href="/episodes/138-the-great-purges/?t=754.2#s-{sentence.position}"' in html
     assert "12:34" in html
 
 

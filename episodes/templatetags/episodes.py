@@ -1,6 +1,6 @@
 from django import template
 
-from episodes.moments import format_moment
+from episodes.moments import format_moment, moment_parameter as moment_value
 
 register = template.Library()
 
@@ -9,3 +9,9 @@ register = template.Library()
 def moment(seconds):
     """Seconds as the player shows them: 12:34."""
     return format_moment(seconds)
+
+
+@register.filter
+def moment_parameter(seconds):
+    """A sentence start as a ?t= value that lands on that sentence (754.2001 → 754.201)."""
+    return moment_value(seconds)
