@@ -132,7 +132,7 @@ class Writer:
             response = connection.getresponse()
             content = response.read()
         except (OSError, http.client.HTTPException) as error:
-            self.stats.record(started, f"connection error ({type(error).__name__})")
+            self.stats.record(started, f"connection error ({type(error).__name__}) on {method}")
             raise OSError(str(error)) from error
         finally:
             connection.close()
@@ -488,12 +488,14 @@ def summarise(options, fault, stats, record, stored, elapsed, health, workers_af
     )
     server_errors = sum(n for status, n in stats.statuses.items() if status >= 500)
     connection_errors = sum(1 for *_, what in stats.events if isinstance(what, str))
+    # A POST cut off (its worker killed) may or may not have saved its note: the retry decides.
+    posts_cut_off = sum(1 for *_, what in stats.events if isinstance(what, str) and what.endswith("POST"))
     outage = record["outage"]
     during = after = 0
     if outage:
         for begun, ended, what in stats.events:
-            if begun >= outage[1] + 1:
-                after += 1  # a request begun a second after the database came back
+            if begun >= outage[1]:
+                after += 1  # a request begun once the database was back
             elif ended >= outage[0]:
                 during += 1
     result = {
@@ -511,6 +513,7 @@ def summarise(options, fault, stats, record, stored, elapsed, health, workers_af
         "status_500": stats.statuses.get(500, 0),
         "status_503": stats.statuses.get(503, 0),
         "connection_errors": connection_errors,
+        "posts_cut_off": posts_cut_off,
         "errors_during_outage": during,  # or during the long write
         "errors_after_outage": after,
         "outage_seconds": round(outage[1] - outage[0], 1) if outage else None,
