@@ -117,7 +117,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and env_bool("DJANGO_SQLITE_DEFAULTS", False):
     # Django's own SQLite settings (rollback journal, 5 s timeout, deferred
-    # transactions): only so benchmarks/load_faults.py can show they fail under load.
+    # transactions): only so benchmarks/load_faults.py can show where they fail
+    # (docs/load-faults.md). Never in production.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tuned for a web server with several workers: WAL lets readers and one
