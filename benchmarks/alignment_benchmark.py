@@ -23,7 +23,9 @@ getrusage maxrss), imports included. A 60-minute case (the script three times
 over) measures memory and time at length.
 
 Errors are |aligned - true| start times; the truth is where the voice's
-audible sound starts (eSpeak's word events, flite's sentence files).
+audible sound starts: eSpeak's first non-silent sample and word events; for
+flite, the first 5 ms over 4 times the level of the start of its file (awb's
+recordings carry a noise floor that a fixed threshold would count as speech).
 
     .venv/bin/python benchmarks/alignment_benchmark.py            # about 5 minutes on 2 cores
     .venv/bin/python benchmarks/alignment_benchmark.py --quick    # 25 sentences, one voice
@@ -107,12 +109,18 @@ def espeak_voice(sentences, voice, rate, seed=None):
                 cut, shift = at, shift + round(extra * RATE) / RATE
             truth.append((char_start, char_end, word_start - start + shift))
         parts.append(samples[cut:round(end * RATE)])
-        pieces.append((np.concatenate(parts), truth))
+        piece = np.concatenate(parts)
+        audible = np.flatnonzero(np.abs(piece) > narration.SILENCE_THRESHOLD / 32768)
+        pieces.append((piece, truth, int(audible[0]) if len(audible) else 0))
     return pieces
 
 
 def flite_voice(sentences, voice="slt", stretch=1.0):
-    """Per sentence (samples at RATE, no word truth) from the flite program; stretch > 1 is slower."""
+    """
+    Per sentence (samples at RATE, no word truth, onset) from the flite program; stretch > 1 is
+    slower. Some flite voices (awb) are built from recordings with a noise floor, so the onset
+    is the first 5 ms whose level is over 4 times that of the first 50 ms (and over 0.002).
+    """
     pieces = []
     with tempfile.TemporaryDirectory() as folder:
         for number, sentence in enumerate(sentences):
@@ -122,9 +130,14 @@ def flite_voice(sentences, voice="slt", stretch=1.0):
             data, rate = soundfile.read(path, dtype="float32")
             resampler = alignment_audio.Resampler(rate, RATE)
             data = np.concatenate([resampler.feed(data), resampler.finish()])
-            loud = np.flatnonzero(np.abs(data) > 0.002)
-            data = data[max(0, loud[0] - 441):loud[-1] + 441] if len(loud) else data
-            pieces.append((data, None))
+            step = RATE // 200
+            levels = np.sqrt(np.mean(data[:len(data) // step * step].reshape(-1, step) ** 2, axis=1))
+            threshold = max(0.002, 4 * float(np.sqrt(np.mean(data[:RATE // 20] ** 2))))
+            loud = np.flatnonzero(levels > threshold)
+            first, last = (loud[0] * step, (loud[-1] + 1) * step) if len(loud) else (0, len(data))
+            pad = RATE // 50
+            start = max(0, first - pad)
+            pieces.append((data[start:last + pad], None, first - start))
     return pieces
 
 
@@ -142,7 +155,7 @@ def build(paragraph_sizes, pieces, ad_pieces, seed):
     middle = len(pieces) // 2
     paragraph_starts = set(np.cumsum([0] + list(paragraph_sizes))[:-1].tolist())
     midroll = None
-    for number, (samples, word_times) in enumerate(pieces):
+    for number, (samples, word_times, onset) in enumerate(pieces):
         pause = random.uniform(0.6, 2.5) if number in paragraph_starts else random.uniform(0.15, 1.2)
         if number == 0:
             pause = random.uniform(0.3, 1.0)
@@ -157,8 +170,6 @@ def build(paragraph_sizes, pieces, ad_pieces, seed):
             gap = np.zeros(int(random.uniform(0.3, 1.0) * RATE), dtype=np.float32)
             out.append(gap)
             position += len(gap)
-        audible = np.flatnonzero(np.abs(samples) > narration.SILENCE_THRESHOLD / 32768)
-        onset = int(audible[0]) if len(audible) else 0
         starts.append((position + onset) / RATE)
         if word_times is not None:
             words.append([position / RATE + t for _, _, t in word_times])
@@ -179,7 +190,7 @@ def ad_midroll(ad_pieces, seed):
     speech = []
     length = 0
     while length < 56 * RATE:
-        for samples, _ in ad_pieces:
+        for samples, _, _ in ad_pieces:
             speech.append(samples)
             speech.append(np.zeros(int(0.4 * RATE), dtype=np.float32))
             length += len(samples) + int(0.4 * RATE)

@@ -100,12 +100,11 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
     ref, ref_energy = _reference_features(reference)
     reference.samples = None  # the biggest thing held; only the timings are needed from here
     report(0.25, "Aligning")
+    pauses, quiet = _pauses(ref_energy, reference.sentences), quiet_frames(energy)
     (path_i, path_j), distance, gap, random_median = warp(
-        ref, real, _pauses(ref_energy, reference.sentences), quiet_frames(energy),
-        lambda fraction: report(0.25 + 0.7 * fraction, "Aligning"))
+        ref, real, pauses, quiet, lambda fraction: report(0.25 + 0.7 * fraction, "Aligning"))
     report(0.95, "Timing sentences")
-    path = _Path(path_i, path_j, distance, gap, random_median, quiet_frames(ref_energy))
-    quiet = quiet_frames(energy)
+    path = _Path(path_i, path_j, distance, gap, random_median, quiet_frames(ref_energy), pauses)
     sentences = _time_sentences(texts, reference, path, _onsets(quiet), len(real))
     skipped = _skipped(path, quiet)
     report(1.0, "Done")
@@ -183,13 +182,14 @@ def _pauses(energy, sentences):
 class _Path:
     """The warping path, with what the timings need to know about it."""
 
-    def __init__(self, rows, columns, distance, gap, random_median, ref_quiet):
+    def __init__(self, rows, columns, distance, gap, random_median, ref_quiet, pauses):
         self.rows, self.columns, self.distance = rows, columns, distance
         self.gap, self.random_median, self.ref_quiet = gap, random_median, ref_quiet
         horizontal = np.zeros(len(rows), dtype=bool)
         horizontal[1:] = rows[1:] == rows[:-1]
-        #: Real frames passed over at the gap price: matched to no text.
-        self.in_gap = horizontal & (distance > gap)
+        #: Real frames passed over at the gap price (on a pause of the reference): matched to no
+        #: text. Holding a frame of speech is only the real voice being slower there.
+        self.in_gap = horizontal & (distance > gap) & pauses[rows]
         matched = ~self.in_gap
         self.typical = float(np.median(distance[matched])) if matched.any() else gap
         # For each reference frame, the first and last real frame the path pairs it with.
