@@ -11,8 +11,8 @@ release. A reader who already has that page gets a 304.
 Anonymous readers all see the same page for the same version, so it is kept
 in the "pages" cache under its ETag and served without rendering. Such pages
 must never carry a CSRF token (it would hand one reader's secret to all the
-others): base.html only emits it for signed-in readers, who have no shared
-cache. A stale entry is never served, because any change gives a new key.
+others): base.html leaves it out when request.shared_by_readers is set, and
+anonymous readers have nothing to post from an episode page. A stale entry is never served, because any change gives a new key.
 
 Working out the ETag takes the episode and its badge counts from the
 database; for the busiest case, an anonymous reader of a popular episode,
@@ -95,6 +95,7 @@ def conditional_episode_page(view):
             pages = caches["pages"]
             content = pages.get(etag)
             if content is None:
+                request.shared_by_readers = True
                 response = view(request, episode, note_counts)
                 if response.status_code == 200:
                     pages.set(etag, response.content, PAGE_CACHE_SECONDS)

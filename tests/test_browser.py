@@ -82,10 +82,10 @@ def test_a_person_page_links_back_to_the_exact_sentence(site, page):
 def test_the_people_filter_narrows_as_you_type(site, page):
     page.goto(site + "/people/")
     everyone = page.locator("#results dt").count()
-    page.get_by_label("Filter people").press_sequentially("ezhov", delay=30)
+    page.get_by_role("searchbox", name="Filter people").press_sequentially("ezhov", delay=30)
     expect(page.locator("#results dt")).to_have_count(1)
     assert "Nikolai Yezhov" in page.locator("#results").inner_text()
     expect(page).to_have_url(re.compile(r"/people/\?q=ezhov$"))
     assert everyone > 20
     # The page was not reloaded: the input kept focus and its value.
-    expect(page.get_by_label("Filter people")).to_be_focused()
+    expect(page.get_by_role("searchbox", name="Filter people")).to_be_focused()

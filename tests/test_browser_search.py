@@ -20,7 +20,7 @@ def test_results_appear_as_you_type_and_the_url_follows(site, page):
     page.get_by_role("searchbox", name="Search").fill("Kirov")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/search/\?q=Kirov"))
-    box = page.get_by_label("Search the glossary, people, sources and transcripts")
+    box = page.get_by_role("searchbox", name="Search the glossary, people, sources and transcripts")
     expect(box).to_be_focused()
     box.fill("")
     box.press_sequentially("Ezhov", delay=40)

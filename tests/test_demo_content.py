@@ -69,7 +69,7 @@ def test_no_alias_belongs_to_two_entries():
 
 
 def test_a_broken_content_file_changes_nothing(loaded, tmp_path):
-    for name in ("episode.yaml", "terms.yaml", "people.yaml", "sources.yaml", "138-the-great-purges.txt"):
+    for name in ("episode.yaml", "terms.yaml", "people.yaml", "sources.yaml", "events.yaml", "138-the-great-purges.txt"):
         (tmp_path / name).write_bytes((DEMO / name).read_bytes())
     (tmp_path / "people.yaml").write_text("- name: [unclosed\n")
     before = counts()
@@ -79,7 +79,7 @@ def test_a_broken_content_file_changes_nothing(loaded, tmp_path):
 
 
 def test_a_citation_that_matches_no_sentence_is_refused(loaded, tmp_path):
-    for name in ("episode.yaml", "terms.yaml", "people.yaml", "138-the-great-purges.txt"):
+    for name in ("episode.yaml", "terms.yaml", "people.yaml", "events.yaml", "138-the-great-purges.txt"):
         (tmp_path / name).write_bytes((DEMO / name).read_bytes())
     (tmp_path / "sources.yaml").write_text(
         "- slug: ghost\n  title: Ghost\n  citations:\n    - sentence_contains: words nobody said\n"
@@ -90,7 +90,7 @@ def test_a_citation_that_matches_no_sentence_is_refused(loaded, tmp_path):
 
 
 def test_an_overlong_definition_is_refused(loaded, tmp_path):
-    for name in ("episode.yaml", "people.yaml", "sources.yaml", "138-the-great-purges.txt"):
+    for name in ("episode.yaml", "people.yaml", "sources.yaml", "events.yaml", "138-the-great-purges.txt"):
         (tmp_path / name).write_bytes((DEMO / name).read_bytes())
     (tmp_path / "terms.yaml").write_text(
         f"- name: Long\n  slug: long\n  category: concept\n  definition: {'x' * 301}\n"

@@ -84,6 +84,11 @@ def test_anonymous_pages_carry_no_csrf_token_and_set_no_cookie(client, episode):
     assert "csrftoken" not in response.cookies
 
 
+def test_pages_nobody_shares_still_carry_the_token_for_htmx(client, db):
+    response = client.get("/accounts/signup/")
+    assert "X-CSRFToken" in response.content.decode()
+
+
 def test_signed_in_readers_get_their_own_page_never_the_shared_one(client, episode, django_user_model):
     get(client, episode)  # fills the shared cache
     user = django_user_model.objects.create_user("bea", password="pw-long-enough-1", display_name="Bea")
