@@ -8,7 +8,7 @@ number (trailers, extras) sort after the numbered ones.
 """
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, Min, Q, Subquery
+from django.db.models import Count, F, Max, Min
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
@@ -39,31 +39,36 @@ def series_overview():
     ).order_by(F("first_number").asc(nulls_last=True), "title")
 
 
+# The nearest episode on each side, by number and within the series, in one
+# query. Written out because the ORM spent longer composing its four
+# subqueries than the database took to run them (the episode page's largest
+# cost before rendering). A NULL number or part simply matches nothing.
+NEIGHBOURS_SQL = """
+    SELECT id, number, title, slug, series_id, part, updated FROM episodes_episode
+    WHERE id <> %s AND id IN (
+        (SELECT id FROM episodes_episode WHERE number < %s ORDER BY number DESC LIMIT 1),
+        (SELECT id FROM episodes_episode WHERE number > %s ORDER BY number LIMIT 1),
+        (SELECT id FROM episodes_episode WHERE series_id = %s AND part < %s
+         ORDER BY part DESC, number DESC, id DESC LIMIT 1),
+        (SELECT id FROM episodes_episode WHERE series_id = %s AND part > %s
+         ORDER BY part, number, id LIMIT 1)
+    )
+"""
+
+
 def neighbours(episode):
     """
     {"previous", "next"} by number and {"previous_part", "next_part"} within
-    the series, each an Episode or None, from one query.
+    the series, each an Episode (only what a link needs) or None, from one query.
     """
-    nearest = []  # a subquery per side, each the pk of the nearest episode there
-    if episode.number is not None:
-        numbered = Episode.objects.filter(number__isnull=False).values("pk")
-        nearest += [
-            numbered.filter(number__lt=episode.number).order_by("-number")[:1],
-            numbered.filter(number__gt=episode.number).order_by("number")[:1],
-        ]
-    if episode.series_id and episode.part is not None:
-        parts = Episode.objects.filter(series=episode.series_id, part__isnull=False).values("pk")
-        nearest += [
-            parts.filter(part__lt=episode.part).order_by("-part", "-number", "-pk")[:1],
-            parts.filter(part__gt=episode.part).order_by("part", "number", "pk")[:1],
-        ]
     found = dict.fromkeys(["previous", "next", "previous_part", "next_part"])
-    if not nearest:
+    has_part = episode.series_id is not None and episode.part is not None
+    if episode.number is None and not has_part:
         return found
-    wanted = Q()
-    for subquery in nearest:
-        wanted |= Q(pk=Subquery(subquery))
-    others = list(Episode.objects.filter(wanted).exclude(pk=episode.pk))
+    number, series, part = episode.number, episode.series_id, episode.part
+    others = list(
+        Episode.objects.raw(NEIGHBOURS_SQL, [episode.pk, number, number, series, part, series, part])
+    )
     # Each subquery found the nearest episode on its side, so the nearest of these few is it.
     if episode.number is not None:
         numbered = [other for other in others if other.number is not None]
