@@ -343,7 +343,25 @@ class MentionQuerySet(models.QuerySet):
         )
 
 
-class Mention(models.Model):
+class SpanInSentence:
+    """The sentence's text around a [start:end] span, for showing a mention in context."""
+
+    __slots__ = ()  # so the X-Ray strip's slotted Hit stays slotted
+
+    @property
+    def text_before(self):
+        return self.sentence.text[: self.start]
+
+    @property
+    def matched_text(self):
+        return self.sentence.text[self.start : self.end]
+
+    @property
+    def text_after(self):
+        return self.sentence.text[self.end :]
+
+
+class Mention(SpanInSentence, models.Model):
     """A term or person named in a sentence, at a character span."""
 
     class Kind(models.TextChoices):
@@ -383,17 +401,6 @@ class Mention(models.Model):
     def entity(self):
         return self.term or self.person
 
-    @property
-    def text_before(self):
-        return self.sentence.text[: self.start]
-
-    @property
-    def matched_text(self):
-        return self.sentence.text[self.start : self.end]
-
-    @property
-    def text_after(self):
-        return self.sentence.text[self.end :]
 
     def clean(self):
         from django.core.exceptions import ValidationError

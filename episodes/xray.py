@@ -25,7 +25,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Max
 from django.utils.html import format_html_join
 
-from .models import Episode, Mention, Sentence
+from .models import Episode, Mention, Sentence, SpanInSentence
 from .moments import format_moment, moment_parameter
 
 SNIPPET_CONTEXT = 32  # characters either side of the name in a tick's label
@@ -50,7 +50,7 @@ class Spoken:
 
 
 @dataclass(slots=True)
-class Hit:
+class Hit(SpanInSentence):
     """A mention as a strip shows it, built from a row of the mentions query."""
 
     sentence_id: int
@@ -59,18 +59,6 @@ class Hit:
     end: int
     moment_url: str = ""
     moment: str = ""
-
-    @property
-    def text_before(self):
-        return self.sentence.text[: self.start]
-
-    @property
-    def matched_text(self):
-        return self.sentence.text[self.start : self.end]
-
-    @property
-    def text_after(self):
-        return self.sentence.text[self.end :]
 
 
 @dataclass
