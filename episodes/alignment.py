@@ -104,7 +104,7 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
     (path_i, path_j), distance, gap, random_median = warp(
         ref, real, pauses, quiet, lambda fraction: report(0.25 + 0.7 * fraction, "Aligning"))
     report(0.95, "Timing sentences")
-    path = _Path(path_i, path_j, distance, gap, random_median, quiet_frames(ref_energy), pauses)
+    path = _Path(path_i, path_j, distance, gap, random_median, quiet_frames(ref_energy), pauses, quiet)
     sentences = _time_sentences(texts, reference, path, _onsets(quiet), len(real))
     skipped = _skipped(path, quiet)
     report(1.0, "Done")
@@ -182,15 +182,19 @@ def _pauses(energy, sentences):
 class _Path:
     """The warping path, with what the timings need to know about it."""
 
-    def __init__(self, rows, columns, distance, gap, random_median, ref_quiet, pauses):
+    def __init__(self, rows, columns, distance, gap, random_median, ref_quiet, pauses, real_quiet):
         self.rows, self.columns, self.distance = rows, columns, distance
         self.gap, self.random_median, self.ref_quiet = gap, random_median, ref_quiet
         horizontal = np.zeros(len(rows), dtype=bool)
         horizontal[1:] = rows[1:] == rows[:-1]
+        vertical = np.zeros(len(rows), dtype=bool)
+        vertical[1:] = columns[1:] == columns[:-1]
         #: Real frames passed over at the gap price (on a pause of the reference): matched to no
         #: text. Holding a frame of speech is only the real voice being slower there.
         self.in_gap = horizontal & (distance > gap) & pauses[rows]
-        matched = ~self.in_gap
+        #: Reference frames passed over (on a pause of the real audio): script not read.
+        self.unread = vertical & (distance > gap) & real_quiet[columns]
+        matched = ~self.in_gap & ~self.unread
         self.typical = float(np.median(distance[matched])) if matched.any() else gap
         # For each reference frame, the first and last real frame the path pairs it with.
         count = len(ref_quiet)
@@ -217,15 +221,15 @@ class _Path:
         return float(frame_time(self.last[row]) + FRAME)
 
     def confidence(self, start_row, end_row, overall_slope):
-        """0..1 from the local cost, the slope against the episode's, and the share skipped."""
+        """0..1 from the local cost, the slope against the episode's, and the share passed over."""
         cells = (self.rows >= start_row) & (self.rows <= end_row)
-        matched = cells & ~self.in_gap
+        matched = cells & ~self.in_gap & ~self.unread
         local = float(np.mean(self.distance[matched])) if matched.any() else self.random_median
         cost = (self.random_median - local) / max(self.random_median - self.typical, 1e-6)
         slope = (self.last[end_row] - self.first[start_row] + 1) / (end_row - start_row + 1) / overall_slope
         low, high = SLOPE_RANGE
         outside = math.log(low / slope) if slope < low else math.log(slope / high) if slope > high else 0.0
-        skipped = float(self.in_gap[cells].mean()) if cells.any() else 1.0
+        skipped = float((self.in_gap | self.unread)[cells].mean()) if cells.any() else 1.0
         return min(max(cost, 0.0), 1.0) * max(0.0, 1 - outside) * (1 - skipped)
 
 
@@ -233,11 +237,11 @@ def _time_sentences(texts, reference, path, onsets, columns):
     rows = len(path.ref_quiet)
     overall_slope = max(columns - int(path.columns[0]) - int(path.in_gap.sum()), 1) / rows
     timings = []
-    previous = 0.0
+    previous, previous_end = 0.0, 0.0
     for index, text in enumerate(texts):
         ref_start, ref_end = reference.sentences[index]
-        if ref_end <= ref_start:  # a blank sentence takes no time
-            timings.append(SentenceTiming(round(previous, 3), round(previous, 3), 0.0, []))
+        if ref_end <= ref_start:  # a blank sentence takes no time: it sits where the last one ended
+            timings.append(SentenceTiming(round(previous_end, 3), round(previous_end, 3), 0.0, []))
             continue
         start_row = _frame_of(ref_start, rows)
         end_row = max(_frame_of(ref_end, rows) - 1, start_row)
@@ -248,8 +252,9 @@ def _time_sentences(texts, reference, path, onsets, columns):
         if confidence >= WORD_CONFIDENCE:
             words = _time_words(reference.words[index], path, rows, start, end, end_row)
         timings.append(SentenceTiming(round(start, 3), round(end, 3), confidence, words))
-        previous = start
-    for timing, following in zip(timings, timings[1:]):
+        previous, previous_end = start, end
+    spoken = [timing for timing in timings if timing.end > timing.start or timing.words]
+    for timing, following in zip(spoken, spoken[1:]):
         if timing.end > following.start:  # the next sentence was snapped back over this one's end
             timing.end = max(following.start, timing.start)
             for word in timing.words:

@@ -22,7 +22,7 @@ COARSE_CELLS = 40_000_000
 REFINE = ((4, 24), (1, 20))
 #: A frame of speech in the reference may last at most this many frames more in the real audio.
 MAX_HOLD = 4
-#: The gap price per frame: this quantile of the distances between random pairs of frames.
+#: The gap price per frame: this quantile of the distances between random pairs of sounding frames.
 GAP_QUANTILE = 0.1
 
 
@@ -39,10 +39,17 @@ def _blocks(feats, size):
     return (sums / lengths[:, None]).astype(np.float32)
 
 
-def _gap_price(ref, real, random):
+def _gap_price(ref, real, ref_pauses, real_pauses, random):
+    """
+    (gap price, median) of the distances between random pairs of sounding frames (frames in
+    pauses would make near pairs common in a recording with much silence, and the gap cheap).
+    """
     count = 20000
-    a = ref[random.integers(0, len(ref), count)]
-    b = real[random.integers(0, len(real), count)]
+    ref_sounding, real_sounding = np.flatnonzero(~ref_pauses), np.flatnonzero(~real_pauses)
+    if len(ref_sounding) < 20 or len(real_sounding) < 20:
+        ref_sounding, real_sounding = np.arange(len(ref)), np.arange(len(real))
+    a = ref[random.choice(ref_sounding, count)]
+    b = real[random.choice(real_sounding, count)]
     distances = np.sqrt(((a - b) ** 2).sum(axis=1))
     return float(np.quantile(distances, GAP_QUANTILE)), float(np.median(distances))
 
@@ -188,15 +195,15 @@ def warp(ref, real, pauses, real_pauses, progress):
         else:
             ratio = levels[number - 1][0] // size
             lo, hi = _band(path[0], path[1], ratio, radius, len(a), len(b))
-        gap, _ = _gap_price(a, b, random)
         level_pauses = _blocks(pauses[:, None].astype(np.float32), size)[:, 0] >= 0.5
         level_real_pauses = _blocks(real_pauses[:, None].astype(np.float32), size)[:, 0] >= 0.5
+        gap, _ = _gap_price(a, b, level_pauses, level_real_pauses, random)
 
         def report(fraction, number=number):
             if progress:
                 progress((number + fraction) / len(levels))
 
         path = _path(a, b, lo, hi, gap, level_pauses, level_real_pauses, report)
-    gap, random_median = _gap_price(ref, real, random)
+    gap, random_median = _gap_price(ref, real, pauses, real_pauses, random)
     distance = np.sqrt(((ref[path[0]].astype(np.float64) - real[path[1]]) ** 2).sum(axis=1))
     return path, distance, gap, random_median

@@ -269,3 +269,13 @@ def test_warping_skips_unmatched_frames_at_a_pause_only():
     for row in (100, 200, 400, 500):
         expected = row * 1.2 + (300 if row > 300 else 0)
         assert abs(columns[rows == row].min() - expected) <= 3
+
+
+def test_a_blank_sentence_takes_no_time_and_leaves_the_others_alone(recording):
+    path, starts, _, _ = recording
+    result = align(SENTENCES[:2] + ["  "] + SENTENCES[2:], path)
+    blank = result.sentences[2]
+    assert blank.start == blank.end == result.sentences[1].end and blank.words == []
+    kept = result.sentences[:2] + result.sentences[3:]
+    assert max(abs(timing.start - truth) for timing, truth in zip(kept, starts)) <= TOLERANCE
+    assert all(timing.end > timing.start for timing in kept)
