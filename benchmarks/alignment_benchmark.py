@@ -15,6 +15,7 @@ voice 15% slower. Each one gets
 - a 30 s intro of music (chords and percussion) before the first sentence,
 - a 60 s mid-roll after the middle sentence that is not in the script: an ad
   read by the same voice over music,
+- (one extra case) two sentences of the script left out of the audio,
 
 and is written as MP3 (so the decoder and resampler are part of the run).
 Each alignment runs in a child process, which reports its wall time and peak
@@ -61,6 +62,8 @@ AD = [
     "Use the code HISTORY at checkout for twenty percent off your first bag.",
     "Northwind Coffee: good mornings, delivered.",
 ]
+#: Sentences left out of the audio in one case (the reader skipped them).
+UNREAD = (20, 71)
 GOALS = {"sentence_p90": 0.3, "sentence_max": 1.0, "word_median": 0.15, "per_minute": 10.0,
          "memory_60_min_mb": 1024}
 
@@ -246,25 +249,29 @@ def child(audio_path, texts_path, result_path):
     }))
 
 
-def measure(name, paragraphs, pieces, ad_pieces, seed, folder, snr=20):
-    sizes = [len(p) for p in paragraphs]
+def measure(name, paragraphs, pieces, ad_pieces, seed, folder, snr=20, unread=()):
+    """Build, write and align one case; unread: sentences in the script but left out of the audio."""
     sentences = [s for p in paragraphs for s in p]
-    audio, starts, words, intro, midroll = build(sizes, pieces, ad_pieces, seed, snr)
+    read = [number for number in range(len(sentences)) if number not in unread]
+    numbers = iter(range(len(sentences)))
+    sizes = [sum(1 for _ in p if next(numbers) not in unread) for p in paragraphs]
+    audio, starts, words, intro, midroll = build(sizes, [pieces[n] for n in read], ad_pieces, seed, snr)
     path = Path(folder) / f"{name}.mp3"
     soundfile.write(path, audio, RATE, format="MP3", subtype="MPEG_LAYER_III",
                     bitrate_mode=narration.MP3_BITRATE_MODE, compression_level=narration.MP3_COMPRESSION_LEVEL)
     del audio
     result = run_child(path, sentences)
     got = result["sentences"]
-    sentence_errors = [g[0] - t for g, t in zip(got, starts)]
+    sentence_errors = [got[n][0] - t for n, t in zip(read, starts)]
     word_errors = []
     if words is not None:
-        for g, truth in zip(got, words):
-            if g[3] and len(g[3]) == len(truth):
-                word_errors += [w[2] - t for w, t in zip(g[3], truth)]
+        for n, truth in zip(read, words):
+            if got[n][3] and len(got[n][3]) == len(truth):
+                word_errors += [w[2] - t for w, t in zip(got[n][3], truth)]
     in_intro = sum(1 for g in got if intro[0] <= g[0] < intro[1])
     in_midroll = sum(1 for g in got if midroll[0] <= g[0] < midroll[1] - 0.5)
     worst = int(np.argmax(np.abs(sentence_errors)))
+    low = [n for n, g in enumerate(got) if g[2] < 0.5]
     return {
         "case": name, "audio_min": result["duration"] / 60, "sentences": len(sentences),
         "sentence": stats(sentence_errors), "word": stats(word_errors),
@@ -274,8 +281,9 @@ def measure(name, paragraphs, pieces, ad_pieces, seed, folder, snr=20):
         "skipped": result["skipped"], "intro": intro, "midroll": midroll,
         "seconds": result["seconds"], "per_minute": result["seconds"] / (result["duration"] / 60),
         "peak_mb": result["peak_mb"],
-        "low_confidence": sum(1 for g in got if g[2] < 0.5),
-        "worst": (worst, round(sentence_errors[worst], 2), got[worst][2]),
+        "low_confidence": len(low), "unread": list(unread),
+        "unread_flagged": set(unread) <= set(low) if unread else None,
+        "worst": (read[worst], round(sentence_errors[worst], 2), got[read[worst]][2]),
     }
 
 
@@ -313,6 +321,8 @@ def verdicts(rows):
         ]
         if w:
             checks.append(("word median ≤ 0.15 s", w["median"] <= GOALS["word_median"]))
+        if row["unread"]:
+            checks.append((f"unread sentences {row['unread']} flagged low-confidence", row["unread_flagged"]))
         if row["audio_min"] >= 55:
             checks.append(("≤ 1 GB", row["peak_mb"] <= GOALS["memory_60_min_mb"]))
         met = ", ".join(f"{label}: {'met' if ok else 'MISSED'}" for label, ok in checks)
@@ -354,6 +364,11 @@ def main():
             rows.append(measure(name, paragraphs, pieces, ad, args.seed + number, folder))
             print(table(rows[-1:]), flush=True)
         if not args.quick:
+            # The last voice again, but the reader left two sentences out: they should be flagged,
+            # the others unharmed.
+            rows.append(measure(f"{name}, sentences {UNREAD[0]} and {UNREAD[1]} not read", paragraphs, pieces,
+                                ad, args.seed + 5, folder, unread=UNREAD))
+            print(table(rows[-1:]), flush=True)
             if shutil.which("flite"):
                 for number, (name, voice, stretch) in enumerate([("flite slt", "slt", 1.0),
                                                                  ("flite awb 15% slower", "awb", 1.15)]):
