@@ -120,10 +120,22 @@ def test_a_flash_message_is_never_answered_with_304(client, episode):
     assert "Your note was posted." in second.content.decode()
 
 
-def test_pages_are_not_cached_when_the_view_fails(client, db):
-    response = client.get("/episodes/no-such-episode/")
-    assert response.status_code == 404
-    assert len(caches["pages"]._cache) == 0
+def test_pages_are_not_cached_when_the_view_fails(client, episode, monkeypatch):
+    import episodes.views
+
+    stored = []
+    monkeypatch.setattr(caches["pages"], "set", lambda *args, **kwargs: stored.append(args))
+
+    def broken_render(*args, **kwargs):
+        from django.http import HttpResponseServerError
+
+        return HttpResponseServerError("no")
+
+    monkeypatch.setattr(episodes.views, "render", broken_render)
+    assert get(client, episode).status_code == 500
+    assert stored == []
+    monkeypatch.undo()
+    assert get(client, episode).status_code == 200
 
 
 @pytest.fixture
