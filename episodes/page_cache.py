@@ -146,11 +146,17 @@ class ReaderPageMiddleware:
             return response
         response = self.get_response(request)
         if getattr(response, "shared_by_readers", False):
-            self.pages[key] = (time.monotonic() + seconds, response["ETag"], response.content)
-            self.pages.move_to_end(key)
-            while len(self.pages) > settings.PAGE_FRESH_ENTRIES:
-                self.pages.popitem(last=False)
+            self.keep(key, response["ETag"], response.content, seconds)
+        elif entry and response.status_code == 304 and response.get("ETag") == entry[1]:
+            # The view just confirmed the page is unchanged: the copy is good for longer.
+            self.keep(key, entry[1], entry[2], seconds)
         return response
+
+    def keep(self, key, etag, content, seconds):
+        self.pages[key] = (time.monotonic() + seconds, etag, content)
+        self.pages.move_to_end(key)
+        while len(self.pages) > settings.PAGE_FRESH_ENTRIES:
+            self.pages.popitem(last=False)
 
     @staticmethod
     def has_reader_cookies(request):

@@ -192,3 +192,15 @@ def test_a_new_neighbour_changes_the_page(client, episode):
     make_episode(number=139, slug="139-next", title="The Winter War")
     second = get(client, episode, if_none_match=first["ETag"])
     assert second.status_code == 200 and "The Winter War" in second.content.decode()
+
+
+def test_a_304_from_the_view_renews_the_memory_copy(client, episode, settings, monkeypatch):
+    """Readers who revalidate keep the fast path: the view's 304 proves the copy is current."""
+    import episodes.page_cache as page_cache
+
+    settings.PAGE_FRESH_SECONDS = 5
+    etag = get(client, episode)["ETag"]
+    now = page_cache.time.monotonic()
+    monkeypatch.setattr(page_cache.time, "monotonic", lambda: now + 6)
+    assert get(client, episode, if_none_match=etag).status_code == 304  # asked the view
+    assert get(client, episode)["X-Page-Cache"] == "memory"
