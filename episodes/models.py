@@ -102,6 +102,9 @@ class Episode(models.Model):
     # citations change; pages serve it as it is.
     transcript_html = models.TextField(blank=True, editable=False)
     transcript_rendered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The words alone, a paragraph to a line, for the page's JSON-LD: written with
+    # transcript_html so an episode page needn't read its sentences.
+    transcript_plain = models.TextField(blank=True, editable=False)
     # With transcript_rendered_at, says when the page last changed (ETags, page cache).
     updated = models.DateTimeField(auto_now=True)
 
@@ -166,8 +169,16 @@ class Episode(models.Model):
         from .rendering import render_transcript
 
         self.transcript_html = render_transcript(self)
+        self.transcript_plain = self.plain_text()
         self.transcript_rendered_at = timezone.now()
-        self.save(update_fields=["transcript_html", "transcript_rendered_at"])
+        self.save(update_fields=["transcript_html", "transcript_plain", "transcript_rendered_at"])
+
+    def plain_text(self):
+        """The episode's words, a paragraph to a line."""
+        paragraphs = {}
+        for paragraph, text in self.sentences.order_by("position").values_list("paragraph", "text"):
+            paragraphs.setdefault(paragraph, []).append(text)
+        return "\n\n".join(" ".join(texts) for texts in paragraphs.values())
 
 
 class Sentence(models.Model):

@@ -94,14 +94,6 @@ def episode_description(episode):
     return plain(episode.summary or episode.tagline or episode.description)
 
 
-def transcript_text(episode):
-    """The episode's words, a paragraph to a line."""
-    paragraphs = {}
-    for paragraph, text in episode.sentences.order_by("position").values_list("paragraph", "text"):
-        paragraphs.setdefault(paragraph, []).append(text)
-    return "\n\n".join(" ".join(texts) for texts in paragraphs.values())
-
-
 # --- JSON-LD ------------------------------------------------------------------
 
 
@@ -141,7 +133,7 @@ def episode_json_ld(request, episode):
         data["timeRequired"] = data["duration"] = audio["duration"] = iso_duration(
             episode.duration.total_seconds()
         )
-    if text := transcript_text(episode):
+    if text := episode.transcript_plain:
         audio["transcript"] = text
     if len(audio) > 1:
         data["associatedMedia"] = audio
