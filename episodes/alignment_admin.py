@@ -10,13 +10,13 @@ what was skipped and links to the sentences to review.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from .admin_forms import UrlOrUploadForm, url_field
 from .aligning import (
     MAX_AUDIO_BYTES,
     AlignmentRefused,
@@ -49,12 +49,9 @@ def review_url(run, position=None):
     return f"{url}#review-s-{position}" if position else url
 
 
-class AlignForm(forms.Form):
-    url = forms.URLField(
-        label="Audio URL", required=False, assume_scheme="https", max_length=1000,
-        validators=[URLValidator(schemes=["http", "https"])],
-        help_text="An http(s) address of the episode's audio, downloaded for the alignment.",
-    )
+class AlignForm(UrlOrUploadForm):
+    max_bytes = MAX_AUDIO_BYTES
+    url = url_field("Audio URL", "An http(s) address of the episode's audio, downloaded for the alignment.")
     upload = forms.FileField(
         label="Or upload the audio", required=False,
         help_text=f"MP3, Ogg/Opus, FLAC or WAV, up to {MAX_AUDIO_BYTES // 2**20} MB.",
@@ -67,19 +64,10 @@ class AlignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.episode = episode
 
-    def clean_upload(self):
-        upload = self.cleaned_data.get("upload")
-        if upload and upload.size > MAX_AUDIO_BYTES:
-            raise forms.ValidationError(f"The file is {upload.size:,} bytes; the limit is {MAX_AUDIO_BYTES:,}.")
-        return upload
-
-    def clean(self):
-        data = super().clean()
-        if data.get("url") and data.get("upload"):
-            raise forms.ValidationError("Give a URL or upload a file, not both.")
-        if not (data.get("url") or data.get("upload") or self.errors) and not episode_audio_location(self.episode):
-            raise forms.ValidationError("This episode has no audio: give its URL or upload it.")
-        return data
+    def missing_source_message(self):
+        if not episode_audio_location(self.episode):
+            return "This episode has no audio: give its URL or upload it."
+        return None  # the episode's own audio will do
 
 
 class AlignEpisodeMixin:

@@ -9,11 +9,11 @@ too, so a first import of a big feed can take a while (untick "fetch").
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.validators import URLValidator
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from .admin_forms import UrlOrUploadForm, url_field
 from .catalogue import Podcast
 from .feed_import import import_feed, read_feed_source
 from .feed_parse import MAX_FEED_BYTES, FeedError
@@ -21,12 +21,9 @@ from .feed_parse import MAX_FEED_BYTES, FeedError
 MAX_MESSAGES = 30  # warnings shown one by one; the rest are counted
 
 
-class ImportFeedForm(forms.Form):
-    url = forms.URLField(
-        label="Feed URL", required=False, assume_scheme="https", max_length=1000,
-        validators=[URLValidator(schemes=["http", "https"])],
-        help_text="The podcast's RSS feed, fetched now.",
-    )
+class ImportFeedForm(UrlOrUploadForm):
+    max_bytes = MAX_FEED_BYTES
+    url = url_field("Feed URL", "The podcast's RSS feed, fetched now.")
     upload = forms.FileField(
         label="Or upload the feed", required=False,
         help_text=f"An RSS 2.0 file, up to {MAX_FEED_BYTES // 2**20} MB.",
@@ -36,21 +33,8 @@ class ImportFeedForm(forms.Form):
     )
     dry_run = forms.BooleanField(label="Dry run: report what would change, write nothing", required=False)
 
-    def clean_upload(self):
-        upload = self.cleaned_data.get("upload")
-        if upload and upload.size > MAX_FEED_BYTES:
-            raise forms.ValidationError(
-                f"The file is {upload.size:,} bytes; the limit is {MAX_FEED_BYTES // 2**20} MB."
-            )
-        return upload
-
-    def clean(self):
-        data = super().clean()
-        if data.get("url") and data.get("upload"):
-            raise forms.ValidationError("Give a URL or upload a file, not both.")
-        if not (data.get("url") or data.get("upload") or self.errors):
-            raise forms.ValidationError("Give the feed's URL or upload the feed.")
-        return data
+    def missing_source_message(self):
+        return "Give the feed's URL or upload the feed."
 
 
 @admin.register(Podcast)
