@@ -81,7 +81,7 @@ def test_curly_quotes_and_apostrophes_map_back_to_the_right_words():
     assert len(curly.words[0]) == len(straight.words[0])
     for (a, b, t_curly, _), (c, d, t_straight, _) in zip(curly.words[0], straight.words[0]):
         assert (a, b) == (c, d)
-        assert t_curly == pytest.approx(t_straight, abs=0.01)
+        assert t_curly == pytest.approx(t_straight, abs=0.025)  # see same_narration
 
 
 def test_words_espeak_runs_together_still_get_a_timing():
@@ -103,13 +103,17 @@ def test_gaps_are_shared_out_by_length():
 
 
 def same_narration(one, other):
-    """eSpeak's noise for consonants is random, so trimming may differ by a few samples between runs."""
-    assert one.duration == pytest.approx(other.duration, abs=0.01)
-    assert np.array(one.sentences) == pytest.approx(np.array(other.sentences), abs=0.01)
+    """
+    Within a pitch period or two: eSpeak carries state from one utterance to the next
+    that no call resets (its pitch flutter runs on), so the same text comes out a few
+    milliseconds longer or shorter depending on what the process narrated before.
+    """
+    assert one.duration == pytest.approx(other.duration, abs=0.025)
+    assert np.array(one.sentences) == pytest.approx(np.array(other.sentences), abs=0.025)
     assert [[(a, b) for a, b, _, _ in words] for words in one.words] == \
         [[(a, b) for a, b, _, _ in words] for words in other.words]
     for words, others in zip(one.words, other.words):
-        assert np.array(words)[:, 2:] == pytest.approx(np.array(others)[:, 2:], abs=0.01)
+        assert np.array(words)[:, 2:] == pytest.approx(np.array(others)[:, 2:], abs=0.025)
     return True
 
 
