@@ -124,8 +124,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tuned for a web server with several workers: WAL lets readers and one
     # writer work at once, the timeout waits for a lock instead of failing,
     # and IMMEDIATE takes the write lock at BEGIN so two writers never
-    # deadlock upgrading a read lock. Persistent connections are pointless.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # deadlock upgrading a read lock. Connections persist like PostgreSQL's:
+    # opening one registers Django's SQL functions and runs the PRAGMAs, which
+    # cost an uncached episode page a third of its time (docs/load-benchmark.md).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
