@@ -67,6 +67,9 @@ def main():
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scale-out", action="store_true", help="PostgreSQL + Redis")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting to try, e.g. --env DJANGO_CONN_MAX_AGE=60")
+    parser.add_argument("--only", choices=["uncached"], help="just the static file and this row")
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -74,6 +77,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         env = environment(workdir, options.scale_out)
+        env |= dict(setting.split("=", 1) for setting in options.env)
         manage(env, "migrate", "--noinput")
         manage(env, "load_demo", "--no-narration")
         manage(env, "collectstatic", "--noinput")
@@ -90,14 +94,15 @@ def main():
             _, headers = server.get(EPISODE)
             etag = headers["ETag"]
             rows.append(("Static file, same size (whitenoise)", wrk(server.url + "/static/" + STATIC_NAME, options.seconds)))
-            rows.append(("Episode page, cached", wrk(server.url + EPISODE, options.seconds)))
-            rows.append(("Episode page, 304 revalidation", wrk(server.url + EPISODE, options.seconds, [f"If-None-Match: {etag}"])))
-            rows.append(("Search page (Yezhov)", wrk(server.url + SEARCH, options.seconds)))
+            if not options.only:
+                rows.append(("Episode page, cached", wrk(server.url + EPISODE, options.seconds)))
+                rows.append(("Episode page, 304 revalidation", wrk(server.url + EPISODE, options.seconds, [f"If-None-Match: {etag}"])))
+                rows.append(("Search page (Yezhov)", wrk(server.url + SEARCH, options.seconds)))
         finally:
             server.stop()
         uncached = Server(env | {"DJANGO_PAGE_CACHE": "off"}, options.workers)
         try:
-            rows.insert(2, ("Episode page, uncached", wrk(uncached.url + EPISODE, options.seconds)))
+            rows.insert(1 if options.only else 2, ("Episode page, uncached", wrk(uncached.url + EPISODE, options.seconds)))
         finally:
             uncached.stop()
 
