@@ -30,7 +30,8 @@ do, rarely, under plain load with many workers (docs/load-faults.md).
 
 Invariants, checked in the database by each note's marker: every marker
 stored once (no duplicates, no acknowledged note missing), every stored note
-complete (body_html rendered, anchored to sentences), no 5xx except the 503s
+complete (body_html rendered, anchored to sentences), the note badges stored
+for anonymous readers equal to a fresh count, no 5xx except the 503s
 of a database outage, the site healthy afterwards (healthz 200, the master
 back to --workers workers). The script prints a table and exits 1 when an
 invariant breaks. From the repository root:
@@ -375,7 +376,16 @@ def inspect_notes(run_id):
                 and note.position_start <= note.position_end and note.idempotency_key
             ),
         })
-    print(json.dumps(notes))
+    # The badges anonymous readers see are written by each note's transaction
+    # (episodes/notes.py): after concurrent posts they must equal a fresh count.
+    from django.contrib.auth.models import AnonymousUser
+
+    from episodes.models import Episode
+
+    episode = Episode.objects.get(slug=EPISODE)
+    counted = Note.objects.filter(episode=episode).visible_to(AnonymousUser()).badge_counts()
+    badges = {"stored": dict(episode.public_note_counts), "counted": counted}
+    print(json.dumps({"notes": notes, "badges": {key: sorted(value.items()) for key, value in badges.items()}}))
 
 
 def make_writers(count):
@@ -450,9 +460,9 @@ def run_phase(options, fault, env, workdir, sentences):
         server.stop()
         if proxy:
             proxy.stop()
-    stored = in_django(env, "inspect", run_id)
+    inspected = in_django(env, "inspect", run_id)
     log = log_path.read_text(errors="replace")
-    return summarise(options, fault, stats, record, stored, elapsed, health, workers_after, log)
+    return summarise(options, fault, stats, record, inspected, elapsed, health, workers_after, log)
 
 
 def healthz(server):
@@ -477,7 +487,8 @@ def wait_for_workers(server, workers, killed):
     return len(server.worker_pids())
 
 
-def summarise(options, fault, stats, record, stored, elapsed, health, workers_after, log):
+def summarise(options, fault, stats, record, inspected, elapsed, health, workers_after, log):
+    stored = inspected["notes"]
     counts = Counter(note["marker"] for note in stored)
     total = options.writers * options.notes
     duplicates = sum(count - 1 for count in counts.values() if count > 1)
@@ -509,6 +520,8 @@ def summarise(options, fault, stats, record, stored, elapsed, health, workers_af
         "duplicates": duplicates,
         "acknowledged_missing": len(missing_acknowledged),
         "incomplete": incomplete + wrong_writer,
+        "badges_match": inspected["badges"]["stored"] == inspected["badges"]["counted"],
+        "public_threads": sum(count for _, count in inspected["badges"]["counted"]),
         "status_5xx": server_errors,
         "status_500": stats.statuses.get(500, 0),
         "status_503": stats.statuses.get(503, 0),
@@ -532,6 +545,9 @@ def summarise(options, fault, stats, record, stored, elapsed, health, workers_af
         problems.append(f"{len(missing_acknowledged)} acknowledged notes missing, e.g. {missing_acknowledged[:3]}")
     if result["incomplete"]:
         problems.append(f"{result['incomplete']} stored notes incomplete (body_html, anchor or author)")
+    if not result["badges_match"]:
+        problems.append(f"note badges stored as {inspected['badges']['stored']}, "
+                        f"but the notes count {inspected['badges']['counted']}")
     if len(stats.acknowledged) != total:
         problems.append(f"{total - len(stats.acknowledged)} of {total} notes never acknowledged")
     if fault == "db-outage":

@@ -107,6 +107,10 @@ class Episode(models.Model):
     transcript_plain = models.TextField(blank=True, editable=False)
     # With transcript_rendered_at, says when the page last changed (ETags, page cache).
     updated = models.DateTimeField(auto_now=True)
+    # The note badges anonymous readers see, [[paragraph, threads], …]: written
+    # whenever a note or the transcript changes (episodes/notes.py), so their
+    # pages need no note query.
+    public_note_counts = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["number"]
@@ -172,6 +176,8 @@ class Episode(models.Model):
         self.transcript_plain = self.plain_text()
         self.transcript_rendered_at = timezone.now()
         self.save(update_fields=["transcript_html", "transcript_plain", "transcript_rendered_at"])
+        # Paragraphs may have moved under the notes.
+        store_public_note_counts(self.pk)
 
     def plain_text(self):
         """The episode's words, a paragraph to a line."""
@@ -496,4 +502,4 @@ class Citation(models.Model):
 from .alignment_runs import AlignmentRun  # noqa: E402,F401
 from .catalogue import Chapter, Credit, Podcast, Series, TranscriptLink  # noqa: E402,F401
 from .events import Event  # noqa: E402,F401
-from .notes import Flag, ModerationEvent, Note  # noqa: E402,F401
+from .notes import Flag, ModerationEvent, Note, store_public_note_counts  # noqa: E402,F401

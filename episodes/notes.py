@@ -10,8 +10,9 @@ a note whose quote is gone is kept and marked orphaned.
 """
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.contrib.auth.models import AnonymousUser
+from django.db import models, transaction
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,6 +32,41 @@ class NoteQuerySet(models.QuerySet):
 
     def in_reading_order(self):
         return self.order_by("orphaned", "first_sentence__position", "position_start", "created")
+
+    def badge_counts(self):
+        """{paragraph: threads beside it}: the badges on the transcript, in one aggregate query."""
+        return dict(
+            self.filter(deleted_at__isnull=True, orphaned=False)
+            .threads()
+            .values_list("first_sentence__paragraph")
+            .annotate(count=Count("pk"))
+            .values_list("first_sentence__paragraph", "count")
+        )
+
+
+def store_public_note_counts(episode_id):
+    """
+    Write the badges every anonymous reader sees into Episode.public_note_counts,
+    so their episode pages make no note query.
+
+    Runs whenever a note is saved or deleted (connected in episodes/apps.py) and
+    when the transcript is re-rendered, inside the writer's transaction. The
+    episode row is locked first (FOR NO KEY UPDATE, which a note's foreign key
+    check doesn't wait for), so of two notes posted at once the writer that
+    counts last has seen both.
+    """
+    from .models import Episode
+
+    with transaction.atomic():
+        episodes = Episode.objects.filter(pk=episode_id)
+        if not episodes.select_for_update(no_key=True).exists():
+            return  # the episode is being deleted
+        counts = Note.objects.filter(episode_id=episode_id).visible_to(AnonymousUser()).badge_counts()
+        episodes.update(public_note_counts=sorted(counts.items(), key=lambda item: item[0] or 0))
+
+
+def note_changed(instance, **kwargs):
+    store_public_note_counts(instance.episode_id)
 
 
 class Note(models.Model):

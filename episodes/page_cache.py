@@ -4,7 +4,7 @@ Episode pages: ETags for everyone, and a shared page cache for anonymous readers
 The transcript itself is rendered at write time (Episode.transcript_html), so
 what is left per request is the page around it, the note badges and the
 moment. The ETag is a hash of everything the page depends on: the episode row
-and its transcript version, the badge counts the reader sees, the moment, the
+and its transcript version, the show, the badge counts the reader sees, the moment, the
 reader (and their CSRF cookie, since the page carries a token), and the code
 release. A reader who already has that page gets a 304.
 
@@ -37,6 +37,8 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 
+from .structured_data import show_for
+
 PAGE_CACHE_SECONDS = 24 * 3600
 
 
@@ -66,6 +68,8 @@ def episode_etag(request, episode, note_counts):
             for side, other in getattr(episode, "neighbours", {}).items()
             if other is not None
         ),
+        # The show's name, language, link and image are in the link preview and JSON-LD.
+        repr(show_for(request)),
         sorted(note_counts.items()),
         request.get_full_path(),
         bool(request.htmx),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef
 from django.http import HttpResponse
 from django.urls import reverse
@@ -33,6 +34,8 @@ PODCAST = "https://podcastindex.org/namespace/1.0"
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 # Aggregators may cut a podcast:person name past 128 characters; the XSD refuses it.
 PERSON_NAME_LIMIT = 128
+SHOW_CACHE_KEY = "companion:show"
+SHOW_CACHE_SECONDS = 60
 
 # Our exports, in the MIME types the Podcasting 2.0 transcript tag names.
 # No rel="captions": our cues are whole sentences, not caption-sized lines.
@@ -73,7 +76,29 @@ def default_show():
 
 
 def current_show(with_credits=False):
-    """The Podcast row (imported from the feed or entered by an editor), else the demo's show."""
+    """
+    The Podcast row (imported from the feed or entered by an editor), else the demo's show.
+
+    Every episode page names the show (link previews, JSON-LD), so without
+    credits it comes from the cache, which saving or deleting the row clears.
+    Local memory is per worker: other workers then see the change within
+    SHOW_CACHE_SECONDS; with Redis, all of them at once.
+    """
+    if with_credits:
+        return load_show(with_credits=True)
+    show = cache.get(SHOW_CACHE_KEY)
+    if show is None:
+        show = load_show()
+        cache.set(SHOW_CACHE_KEY, show, SHOW_CACHE_SECONDS)
+    return show
+
+
+def forget_show(**kwargs):
+    """Connected to Podcast's post_save and post_delete (episodes/apps.py)."""
+    cache.delete(SHOW_CACHE_KEY)
+
+
+def load_show(with_credits=False):
     podcast = Podcast.objects.order_by("pk").first()
     if podcast is None:
         return default_show()

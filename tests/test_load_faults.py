@@ -40,6 +40,8 @@ def assert_every_note_once(result, output):
     assert result["stored"] == result["intended"], output
     assert result["duplicates"] == 0 and result["acknowledged_missing"] == 0, output
     assert result["incomplete"] == 0, output
+    # Anonymous readers' badges, written by each note's transaction, agree with the notes.
+    assert result["badges_match"] and result["public_threads"] > 0, output
     assert result["healthz_after"] == 200 and result["workers_after"] == result["workers"], output
 
 

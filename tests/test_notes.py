@@ -561,10 +561,57 @@ def test_the_episode_page_counts_notes_in_one_query_however_many(client, episode
         return len(captured)
 
     make_anchored_note(episode, bob, 1)
+    queries()  # the show is read once, then cached
     few = queries()
     for n in range(20):
         make_anchored_note(episode, bob, 1 + n % 3)
     assert queries() == few
+
+
+def badges(episode, client=None):
+    """{paragraph: count} as the episode page's badges show them."""
+    html = (client or Client()).get(episode.get_absolute_url()).content.decode()
+    return {int(p): int(n) for p, n in re.findall(r'class="note-badge"[^>]*data-paragraph="(\d+)"[^>]*>(\d+)<', html)}
+
+
+def test_anonymous_badges_follow_every_change_to_the_notes(episode, ann, bob):
+    """Anonymous readers' badges are stored at write time; each kind of write keeps them right."""
+    moderator_client = as_user(make_user("mod", is_staff=True))
+    note = make_anchored_note(episode, bob, 1, status=Status.PENDING)
+    assert badges(episode) == {}
+    moderator_client.post(reverse("episodes:moderation_act", args=[note.pk, "approve"]))
+    assert badges(episode) == {1: 1}
+    other = make_anchored_note(episode, bob, 3)
+    reply = make_reply(other, ann)
+    assert badges(episode) == {1: 1, 2: 1}  # a reply is not a thread of its own
+    as_user(bob).post(reverse("episodes:note_delete", args=[other.pk]))
+    assert badges(episode) == {1: 1}
+    moderator_client.post(reverse("episodes:moderation_act", args=[note.pk, "spam"]))
+    assert badges(episode) == {}
+    moderator_client.post(reverse("episodes:moderation_act", args=[note.pk, "restore"]))
+    assert badges(episode) == {1: 1}
+    bob.delete()  # the account goes, and its notes with it
+    assert badges(episode) == {} and not Note.objects.filter(pk=reply.pk).exists()
+
+
+def test_anonymous_badges_move_with_the_transcript(imported, bob):
+    note = make_anchored_note(imported, bob, 2, body="Watching")
+    assert badges(imported) == {1: 1}
+    import_transcript(imported, TRANSCRIPT.replace(
+        "Stalin met Kirov. The NKVD watched.\n\nThen came the show trials. Nobody was safe.",
+        "Then came the show trials. Nobody was safe.\n\nStalin met Kirov. The NKVD watched.",
+    ))
+    assert badges(imported) == {2: 1}
+    import_transcript(imported, TRANSCRIPT.replace("The NKVD watched.", "The secret police looked on."))
+    note.refresh_from_db()
+    assert note.orphaned and badges(imported) == {}
+
+
+def test_signed_in_readers_also_see_badges_for_their_own_waiting_notes(client, episode, ann, bob):
+    make_anchored_note(episode, ann, 1, status=Status.PENDING)
+    make_anchored_note(episode, bob, 3, status=Status.PENDING)
+    assert badges(episode, client) == {1: 1}
+    assert badges(episode) == {}
 
 
 def test_the_stored_transcript_never_holds_notes(client, episode, bob):

@@ -72,6 +72,31 @@ def test_an_approved_note_changes_the_anonymous_page(client, episode, django_use
     assert second["ETag"] != first["ETag"]
 
 
+def test_an_edit_of_the_show_changes_the_page_at_once(client, episode):
+    from episodes.catalogue import Podcast
+
+    first = get(client, episode)
+    podcast = Podcast.objects.create(title="The Companion Show", image_url="https://example.com/show.jpg")
+    second = get(client, episode, if_none_match=first["ETag"])
+    assert second.status_code == 200
+    assert "https://example.com/show.jpg" in second.content.decode()
+    podcast.title = "The Companion Show, renamed"
+    podcast.save()
+    third = get(client, episode, if_none_match=second["ETag"])
+    assert third.status_code == 200 and "The Companion Show, renamed" in third.content.decode()
+    podcast.delete()
+    assert get(client, episode, if_none_match=third["ETag"]).status_code == 200
+
+
+def test_the_show_is_read_once_then_from_the_cache(client, episode, django_assert_num_queries):
+    from episodes.podcast_feed import current_show
+
+    with django_assert_num_queries(1):
+        current_show()
+    with django_assert_num_queries(0):
+        assert current_show().title
+
+
 def test_a_moment_link_is_a_different_page(client, episode):
     plain = get(client, episode)
     moment = client.get(episode.get_absolute_url() + "?t=5")
