@@ -10,7 +10,8 @@ Person entries an episode talks about.
 
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
+
+from .reverse_cache import cached_reverse
 
 
 class Podcast(models.Model):
@@ -46,7 +47,7 @@ class Series(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("episodes:series_detail", args=[self.slug])
+        return cached_reverse("episodes:series_detail", self.slug)
 
 
 class Credit(models.Model):

@@ -34,6 +34,7 @@ from .anchoring import AnchorError, anchor_selection
 from .markup import render_markdown
 from .models import Episode
 from .notes import Flag, ModerationEvent, Note
+from .reverse_cache import cached_reverse
 
 TEMPLATE = "episodes/notes.html"
 SORTS = {"position": "By passage", "time": "Newest first"}
@@ -299,7 +300,7 @@ def paragraph_note_counts(user, episode):
 
 def add_note_badges(transcript, episode, counts):
     """Insert a link to each paragraph's notes into the stored transcript HTML (per request)."""
-    url = reverse("episodes:notes", args=[episode.slug])
+    url = cached_reverse("episodes:notes", episode.slug)
     for paragraph, count in counts.items():
         opening = f'<p class="paragraph" id="p-{paragraph}"'
         at = transcript.find(opening)

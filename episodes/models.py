@@ -13,6 +13,8 @@ from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from .reverse_cache import cached_reverse
+
 
 class PostgresSearchDocument(Func):
     """
@@ -119,7 +121,7 @@ class Episode(models.Model):
         return f"{self.number}: {self.title}"
 
     def get_absolute_url(self):
-        return reverse("episodes:detail", args=[self.slug])
+        return cached_reverse("episodes:detail", self.slug)
 
     @property
     def audio_source(self):
@@ -311,7 +313,7 @@ class Term(Entity):
         ]
 
     def get_absolute_url(self):
-        return reverse("episodes:term_detail", args=[self.slug])
+        return cached_reverse("episodes:term_detail", self.slug)
 
 
 class Person(Entity):
@@ -335,7 +337,7 @@ class Person(Entity):
         ]
 
     def get_absolute_url(self):
-        return reverse("episodes:person_detail", args=[self.slug])
+        return cached_reverse("episodes:person_detail", self.slug)
 
     @property
     def life_years(self):
@@ -458,7 +460,7 @@ class Source(models.Model):
         return self.short_reference
 
     def get_absolute_url(self):
-        return reverse("episodes:source_detail", args=[self.slug])
+        return cached_reverse("episodes:source_detail", self.slug)
 
     @property
     def short_reference(self):

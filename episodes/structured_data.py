@@ -13,11 +13,12 @@ import mimetypes
 from urllib.parse import urlsplit
 
 from django.template.loader_tags import BLOCK_CONTEXT_KEY
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
 
 from .moments import format_moment, moment_parameter
+from .reverse_cache import cached_reverse
 from .podcast_feed import SYNTHETIC_NOTE, current_show
 
 SITE_NAME = "Companion"
@@ -80,7 +81,7 @@ def iso_duration(seconds):
 
 def reverse_or_none(name, *args):
     try:
-        return reverse(name, args=args)
+        return cached_reverse(name, *args)
     except NoReverseMatch:
         return None
 
@@ -111,8 +112,8 @@ def episode_json_ld(request, episode):
     data["partOfSeries"] = {
         "@type": "PodcastSeries",
         "name": show.title,
-        "url": show.link or request.build_absolute_uri(reverse("episodes:home")),
-        "webFeed": request.build_absolute_uri(reverse("episodes:podcast_feed")),
+        "url": show.link or request.build_absolute_uri(cached_reverse("episodes:home")),
+        "webFeed": request.build_absolute_uri(cached_reverse("episodes:podcast_feed")),
     }
     if episode.series_id:
         series = {"@type": "CreativeWorkSeries", "name": episode.series.title}
@@ -160,7 +161,7 @@ def person_json_ld(request, person):
 
 def term_json_ld(request, term):
     url = request.build_absolute_uri(term.get_absolute_url())
-    glossary = request.build_absolute_uri(reverse("episodes:term_list"))
+    glossary = request.build_absolute_uri(cached_reverse("episodes:term_list"))
     data = {
         "@context": "https://schema.org", "@type": "DefinedTerm", "@id": url, "url": url,
         "name": term.name, "description": term.definition,

@@ -1,6 +1,7 @@
 from django import template
 
 from episodes.moments import format_moment, moment_parameter as moment_value
+from episodes.reverse_cache import cached_reverse
 
 register = template.Library()
 
@@ -15,3 +16,9 @@ def moment(seconds):
 def moment_parameter(seconds):
     """A sentence start as a ?t= value that lands on that sentence (754.2001 → 754.201)."""
     return moment_value(seconds)
+
+
+@register.simple_tag
+def cached_url(viewname, *args):
+    """{% url %} for the links every page repeats, remembered (episodes/reverse_cache.py)."""
+    return cached_reverse(viewname, *args)
