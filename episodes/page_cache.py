@@ -23,6 +23,7 @@ readers and editors never do.
 """
 
 import hashlib
+import threading
 import time
 from collections import OrderedDict
 from functools import cache, wraps
@@ -40,6 +41,9 @@ from django.utils.http import parse_etags, quote_etag
 from .structured_data import show_for
 
 PAGE_CACHE_SECONDS = 24 * 3600
+# The stored transcript's columns, and how many episodes' a worker keeps (about 110 KB each).
+STORED_TRANSCRIPT = ("transcript_html", "transcript_plain")
+TRANSCRIPTS_KEPT = 100
 
 
 @cache
@@ -116,6 +120,41 @@ def conditional_episode_page(view):
         return response
 
     return wrapper
+
+
+class TranscriptMemory:
+    """
+    Each worker keeps the stored transcripts of the episodes it served lately,
+    keyed by episode and render time, so an episode page loads the row without
+    its two largest columns (deferred: STORED_TRANSCRIPT). A re-render gives a
+    new key, so nothing kept is ever stale and nothing needs clearing.
+    """
+
+    def __init__(self, size=TRANSCRIPTS_KEPT):
+        self.size = size
+        self.kept = OrderedDict()  # (episode pk, rendered at) -> (transcript_html, transcript_plain)
+        self.lock = threading.Lock()
+
+    def fill(self, episode):
+        """Set episode.transcript_html and transcript_plain, from memory or with one query."""
+        key = (episode.pk, episode.transcript_rendered_at)
+        with self.lock:
+            stored = self.kept.get(key)
+            if stored is not None:
+                self.kept.move_to_end(key)
+        if stored is None:
+            rendered_at, *stored = type(episode).objects.filter(pk=episode.pk).values_list(
+                "transcript_rendered_at", *STORED_TRANSCRIPT
+            ).get()
+            # Kept under the render time it came with, should another render have happened since.
+            with self.lock:
+                self.kept[(episode.pk, rendered_at)] = stored
+                while len(self.kept) > self.size:
+                    self.kept.popitem(last=False)
+        episode.transcript_html, episode.transcript_plain = stored
+
+
+transcripts = TranscriptMemory()
 
 
 class ReaderPageMiddleware:

@@ -14,7 +14,7 @@ from .discussion import add_note_badges, episode_notes_context, paragraph_note_c
 from .exports import FORMATS, TIMED_FORMATS
 from .models import Citation, Episode, Person, Source, Term
 from .moments import format_moment, parse_moment
-from .page_cache import conditional_episode_page
+from .page_cache import STORED_TRANSCRIPT, conditional_episode_page, transcripts
 from .search import GROUPS, search
 from .xray import mentions_context
 
@@ -41,7 +41,9 @@ def home(request):
 
 @require_safe
 def episode_detail(request, slug):
-    episode = get_object_or_404(Episode.objects.select_related("series"), slug=slug)
+    # The stored transcript comes from the worker's memory, and only if the page is rendered.
+    episodes = Episode.objects.select_related("series").defer(*STORED_TRANSCRIPT)
+    episode = get_object_or_404(episodes, slug=slug)
     # Previous/next by number and within the series (the page links them).
     episode.neighbours = neighbours(episode)
     return episode_page(request, episode, paragraph_note_counts(request.user, episode))
@@ -49,6 +51,7 @@ def episode_detail(request, slug):
 
 @conditional_episode_page
 def episode_page(request, episode, note_counts):
+    transcripts.fill(episode)
     moment = parse_moment(request.GET.get("t"))
     transcript = episode.transcript_html
     sentence = None

@@ -3,6 +3,7 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from episodes.linking import relink_all
+from episodes.page_cache import transcripts
 from episodes.podcast_feed import forget_show
 from tests.factories import make_citation, make_episode, make_person, make_sentences, make_source, make_term
 
@@ -30,13 +31,15 @@ def test_settings(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def empty_page_cache():
     """
-    Cached pages are keyed by version, but a test database reuses ids and
-    times can tie; and a rolled-back Podcast row sends no signal to forget it.
+    Cached pages and kept transcripts are keyed by version, but a test database
+    reuses ids and times can tie; and a rolled-back Podcast row sends no signal.
     """
     caches["pages"].clear()
+    transcripts.kept.clear()
     forget_show()
     yield
     caches["pages"].clear()
+    transcripts.kept.clear()
     forget_show()
 
 

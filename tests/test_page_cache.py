@@ -88,13 +88,19 @@ def test_an_edit_of_the_show_changes_the_page_at_once(client, episode):
     assert get(client, episode, if_none_match=third["ETag"]).status_code == 200
 
 
-def test_the_show_is_read_once_then_from_the_cache(client, episode, django_assert_num_queries):
-    from episodes.podcast_feed import current_show
+def test_each_worker_reads_the_show_once_a_minute(episode, django_assert_num_queries, monkeypatch):
+    """A change saved by another process (no signal here) shows within SHOW_MEMORY_SECONDS."""
+    from episodes import podcast_feed
+    from episodes.catalogue import Podcast
 
     with django_assert_num_queries(1):
-        current_show()
+        podcast_feed.current_show()
+    Podcast.objects.bulk_create([Podcast(title="Saved elsewhere")])
     with django_assert_num_queries(0):
-        assert current_show().title
+        assert podcast_feed.current_show().title != "Saved elsewhere"
+    now = podcast_feed.time.monotonic()
+    monkeypatch.setattr(podcast_feed.time, "monotonic", lambda: now + podcast_feed.SHOW_MEMORY_SECONDS)
+    assert podcast_feed.current_show().title == "Saved elsewhere"
 
 
 def test_a_moment_link_is_a_different_page(client, episode):
@@ -229,3 +235,40 @@ def test_a_304_from_the_view_renews_the_memory_copy(client, episode, settings, m
     monkeypatch.setattr(page_cache.time, "monotonic", lambda: now + 6)
     assert get(client, episode, if_none_match=etag).status_code == 304  # asked the view
     assert get(client, episode)["X-Page-Cache"] == "memory"
+
+
+def test_a_worker_reads_each_stored_transcript_once_until_it_is_rendered_again(client, episode, django_user_model):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(django_user_model.objects.create_user("ed", password="pw-long-enough-1"))
+    get(client, episode)
+
+    def transcript_queries():
+        with CaptureQueriesContext(connection) as captured:
+            page = get(client, episode).content.decode()
+        return page, [query for query in captured if "transcript_html" in query["sql"]]
+
+    page, queries = transcript_queries()
+    assert queries == [] and "Stalin signed the lists." in page
+    make_sentences(episode, "A sentence added by the editor.", paragraph=3)
+    episode.render_transcript()
+    page, queries = transcript_queries()
+    assert len(queries) == 1 and "A sentence added by the editor." in page
+    assert transcript_queries()[1] == []
+
+
+def test_the_transcript_memory_keeps_the_latest_episodes_only(episode):
+    from episodes.models import Episode
+    from episodes.page_cache import TranscriptMemory
+    from tests.factories import make_episode
+
+    memory = TranscriptMemory(size=2)
+    others = [make_episode(number=n, slug=f"e-{n}", title=f"E{n}") for n in (1, 2)]
+    for each in [episode, *others]:
+        memory.fill(Episode.objects.defer("transcript_html", "transcript_plain").get(pk=each.pk))
+    assert [pk for pk, _ in memory.kept] == [others[0].pk, others[1].pk]
+    reloaded = Episode.objects.defer("transcript_html", "transcript_plain").get(pk=episode.pk)
+    memory.fill(reloaded)
+    assert "signed the lists." in reloaded.transcript_html
+    assert "Stalin signed the lists." in reloaded.transcript_plain
