@@ -53,7 +53,9 @@ def store_public_note_counts(episode_id):
     when the transcript is re-rendered, inside the writer's transaction. The
     episode row is locked first (FOR NO KEY UPDATE, which a note's foreign key
     check doesn't wait for), so of two notes posted at once the writer that
-    counts last has seen both.
+    counts last has seen both. The two bulk updates that send no signal change
+    nothing counted here: a ban rejects notes that were waiting, and
+    re-anchoring moves replies.
     """
     from .models import Episode
 
