@@ -82,8 +82,9 @@ def test_a_key_sets_the_selected_start_to_the_playback_time(live_server, page, e
     page.wait_for_function(f"() => document.getElementById('review-audio').currentTime > {start + 0.4}")
     page.keyboard.press("k")  # pause, so the time we read is the time the key sets
     page.wait_for_function("() => document.getElementById('review-audio').paused")
-    now = round(page.evaluate("document.getElementById('review-audio').currentTime"), 2)
-    assert start + 0.4 < now < next_start
+    paused_at = page.evaluate("document.getElementById('review-audio').currentTime")
+    assert start + 0.4 < paused_at < next_start  # before rounding: 4.1503 rounds to the bound itself
+    now = round(paused_at, 2)
     page.keyboard.press("s")
     expect(row.locator(".clock")).to_contain_text(f"{now:.2f} →")
     expect(page.locator("#review-s-3")).to_have_class("review-row is-selected")  # ready for the next tap
