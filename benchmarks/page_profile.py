@@ -23,11 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import environment, manage, recreate_postgres_database
+from harness import manage
+from load_benchmark import EPISODE, environment
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_DATABASE = "companion_pagebench"
-EPISODE = "/episodes/138-the-great-purges/"
 
 
 def main():
@@ -43,11 +42,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        if options.scale_out:
-            recreate_postgres_database(PG_DATABASE)
-            env = environment(workdir, postgres=PG_DATABASE, redis_url="redis://127.0.0.1:6379/3")
-        else:
-            env = environment(workdir)
+        env = environment(workdir, options.scale_out)
         env |= {"DJANGO_PAGE_CACHE": "off", "DJANGO_PAGE_FRESH_SECONDS": "0"}
         env |= dict(setting.split("=", 1) for setting in options.env)
         manage(env, "migrate", "--noinput")
