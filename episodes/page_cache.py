@@ -1,25 +1,29 @@
 """
 Episode pages: ETags for everyone, and a shared page cache for anonymous readers.
 
-The transcript itself is rendered at write time (Episode.transcript_html), so
-what is left per request is the page around it, the note badges and the
-moment. The ETag is a hash of everything the page depends on: the episode row
-and its transcript version, the show, the badge counts the reader sees, the moment, the
-reader (and their CSRF cookie, since the page carries a token), and the code
-release. A reader who already has that page gets a 304.
+The transcript itself is rendered at write time (Episode.transcript_html),
+and each worker keeps the stored transcripts it served lately
+(TranscriptMemory), so what is left per request is the page around it, the
+note badges and the moment. The ETag is a hash of everything the page
+depends on: the episode row and its transcript version, the show, the badge
+counts the reader sees, the moment, the reader (and their CSRF cookie, since
+the page carries a token), and the code release. A reader who already has
+that page gets a 304.
 
 Anonymous readers all see the same page for the same version, so it is kept
 in the "pages" cache under its ETag and served without rendering. Such pages
 must never carry a CSRF token (it would hand one reader's secret to all the
 others): base.html leaves it out when request.shared_by_readers is set, and
-anonymous readers have nothing to post from an episode page. A stale entry is never served, because any change gives a new key.
+anonymous readers have nothing to post from an episode page. A stale entry
+is never served, because any change gives a new key.
 
-Working out the ETag takes the episode and its badge counts from the
-database; for the busiest case, an anonymous reader of a popular episode,
-ReaderPageMiddleware also keeps each finished page in the worker's memory for
-PAGE_FRESH_SECONDS and answers repeats without touching the database at all.
-So an anonymous reader may see a page up to that many seconds old; signed-in
-readers and editors never do.
+Working out the ETag takes the episode row (whose public_note_counts are an
+anonymous reader's badges) and its neighbours from the database; for the
+busiest case, an anonymous reader of a popular episode, ReaderPageMiddleware
+also keeps each finished page in the worker's memory for PAGE_FRESH_SECONDS
+and answers repeats without touching the database at all. So an anonymous
+reader may see a page up to that many seconds old; signed-in readers and
+editors never do.
 """
 
 import hashlib
