@@ -1,11 +1,26 @@
 import pytest
 from django.core.cache import caches
+from django.db import connections
 from django.test import override_settings
 
 from episodes.linking import relink_all
 from episodes.page_cache import transcripts
 from episodes.podcast_feed import forget_show
 from tests.factories import make_citation, make_episode, make_person, make_sentences, make_source, make_term
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """
+    The live server's request threads share the test thread's in-memory SQLite
+    connection, and Python's sqlite3 can hand one cached prepared statement to
+    two threads running the same query at once: one reads the row, the other
+    an empty result (a 404 for words.json while the audio loads). Production
+    has a connection per thread; here, no statement cache means no sharing.
+    """
+    for connection in connections.all():
+        if connection.vendor == "sqlite":
+            connection.settings_dict["OPTIONS"]["cached_statements"] = 0
 
 
 @pytest.fixture(scope="session", autouse=True)

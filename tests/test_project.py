@@ -3,14 +3,15 @@
 import os
 import subprocess
 import sys
+import threading
 from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 
-from episodes.models import Mention
+from episodes.models import Episode, Mention
 from tests.factories import make_sentences
 
 
@@ -34,6 +35,34 @@ def test_the_database_is_tuned_for_a_web_server(db):
         assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
     # Persistent connections, checked before reuse: opening one costs more than a page's queries.
     assert database["CONN_MAX_AGE"] > 0 and database["CONN_HEALTH_CHECKS"]
+
+
+@pytest.mark.skipif(not connection.vendor == "sqlite", reason="only an in-memory SQLite test database is shared")
+def test_the_live_servers_threads_can_share_the_in_memory_database(small_episode):
+    """Threads running one query on the shared test connection all find the row (tests/conftest.py)."""
+    slug = small_episode["episode"].slug
+    shared = connections["default"]
+    shared.inc_thread_sharing()
+    missed, failed = [], []
+
+    def look_up():
+        connections["default"] = shared  # as the live server's request threads do
+        for _ in range(1500):
+            try:
+                if not Episode.objects.filter(slug=slug).exists():
+                    missed.append(slug)
+            except Exception as error:
+                failed.append(repr(error))
+
+    try:
+        threads = [threading.Thread(target=look_up) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        shared.dec_thread_sharing()
+    assert (len(missed), failed[:3]) == (0, [])
 
 
 def clean_environment(**overrides):
