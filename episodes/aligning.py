@@ -15,6 +15,7 @@ workers that never align don't load it.
 import logging
 import os
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,10 +25,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from . import alignment_runs
 from .alignment_runs import AlignmentRun
 from .models import Episode, Sentence
 
@@ -41,8 +43,6 @@ MAX_AUDIO_BYTES = 400 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30
 #: Progress is written at most this often (seconds), so a long run isn't a stream of UPDATEs.
 PROGRESS_EVERY = 1.0
-#: A queued or running run older than this is taken to have died with its worker.
-STALE_AFTER = timedelta(hours=3)
 #: Where audio uploaded for an alignment is kept (under MEDIA_ROOT), so a worker can read it.
 UPLOAD_FOLDER = "alignment"
 
@@ -86,9 +86,8 @@ def create_run(episode, audio, keep_manual=True):
         raise AlignmentRefused("No audio given: upload one, give its URL, or attach it to the episode.")
     if not episode.sentences.exists():
         raise AlignmentRefused("The episode has no transcript to align; import the text first.")
-    busy = episode.alignment_runs.filter(
-        status__in=[Status.QUEUED, Status.RUNNING], created__gte=timezone.now() - STALE_AFTER
-    ).first()
+    episode.alignment_runs.give_up_on_lost()
+    busy = episode.alignment_runs.under_way().first()
     if busy:
         raise AlignmentRefused(
             f"An alignment of this episode is already {busy.get_status_display().lower()} "
@@ -127,10 +126,39 @@ class ProgressWriter:
             self.echo(fraction, stage)
 
 
+@contextmanager
+def heartbeat(run):
+    """
+    Write the run's heartbeat from a thread until the block ends. A worker
+    killed outright (kill -9, a lost machine) stops beating, so a new run
+    need not wait hours for the old one to count as dead.
+    """
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(alignment_runs.HEARTBEAT_EVERY):
+                try:
+                    AlignmentRun.objects.filter(pk=run.pk).update(heartbeat=timezone.now())
+                except DatabaseError as error:  # a locked or restarting database: try next beat
+                    logger.warning("Alignment run %s: heartbeat not written (%s)", run.pk, error)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"alignment-run-{run.pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def run_alignment(run, echo=None):
     """Do the run: align, store the timings, record the result. Returns the run."""
-    run.status, run.started, run.message = Status.RUNNING, timezone.now(), ""
-    run.save(update_fields=["status", "started", "message"])
+    now = timezone.now()
+    run.status, run.started, run.heartbeat, run.message = Status.RUNNING, now, now, ""
+    run.save(update_fields=["status", "started", "heartbeat", "message"])
     progress = ProgressWriter(run, echo)
     try:
         from .alignment import AlignmentError
@@ -139,7 +167,7 @@ def run_alignment(run, echo=None):
     except ImportError as error:  # the engine's dependencies are missing here
         return _fail(run, f"The aligner can't be loaded on this server: {error}.")
     try:
-        with local_audio(run.audio, progress) as path:
+        with heartbeat(run), local_audio(run.audio, progress) as path:
             _align_and_save(run, path, progress)
     except expected as error:
         return _fail(run, str(error))

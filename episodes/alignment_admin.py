@@ -153,7 +153,7 @@ class AlignmentRunAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     fields = [
         "episode", "audio", "keep_manual", "status", "progress_display", "stage", "message",
-        "created", "started", "finished", "summary", "skipped_segments", "low_confidence_links",
+        "created", "started", "heartbeat", "finished", "summary", "skipped_segments", "low_confidence_links",
     ]
 
     def has_add_permission(self, request):

@@ -5,7 +5,45 @@ The task (episodes/tasks.py) updates progress as it goes, so the admin can
 show it; the timings themselves land on the sentences in one transaction.
 """
 
+from datetime import timedelta
+
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+#: A queued run no worker has taken in this long is given up on: its task was lost.
+GIVE_UP_QUEUED_AFTER = timedelta(hours=3)
+#: A running run's worker writes its heartbeat this often (seconds; episodes/aligning.py)...
+HEARTBEAT_EVERY = 30
+#: ...so a run silent for this long died with its worker (kill -9, a lost machine).
+GIVE_UP_SILENT_AFTER = timedelta(minutes=3)
+
+
+class AlignmentRunQuerySet(models.QuerySet):
+    def under_way(self):
+        """Runs a worker will still finish: queued not too long ago, or running with a recent heartbeat."""
+        now = timezone.now()
+        return self.filter(
+            Q(status=AlignmentRun.Status.QUEUED, created__gte=now - GIVE_UP_QUEUED_AFTER)
+            | Q(status=AlignmentRun.Status.RUNNING, heartbeat__gte=now - GIVE_UP_SILENT_AFTER)
+        )
+
+    def give_up_on_lost(self):
+        """Mark failed the queued or running runs no worker will finish, saying why; returns how many."""
+        now = timezone.now()
+        lost = self.filter(status__in=[AlignmentRun.Status.QUEUED, AlignmentRun.Status.RUNNING]).exclude(
+            pk__in=self.under_way().values("pk")
+        )
+        queued = lost.filter(status=AlignmentRun.Status.QUEUED).update(
+            status=AlignmentRun.Status.FAILED, finished=now,
+            message="No task worker took it from the queue; the timings were not changed. Align again.",
+        )
+        running = lost.filter(status=AlignmentRun.Status.RUNNING).update(
+            status=AlignmentRun.Status.FAILED, finished=now,
+            message="Its task worker stopped without finishing (no sign of life for "
+                    f"{GIVE_UP_SILENT_AFTER.seconds // 60} minutes); the timings were not changed. Align again.",
+        )
+        return queued + running
 
 
 class AlignmentRun(models.Model):
@@ -31,6 +69,11 @@ class AlignmentRun(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(
+        null=True, blank=True, help_text="The last sign of life from the worker running it."
+    )
+
+    objects = AlignmentRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]

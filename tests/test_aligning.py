@@ -7,6 +7,7 @@ voice than the aligner's reference, so these are real (tiny) alignments.
 import functools
 import http.server
 import threading
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -15,18 +16,20 @@ import soundfile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
-from episodes import narration
+from episodes import alignment_runs, narration
 from episodes.aligning import (
     AlignmentRefused,
     AudioUnavailable,
     ProgressWriter,
     create_run,
     download,
+    heartbeat,
     run_alignment,
     start_alignment,
 )
-from episodes.alignment_runs import AlignmentRun
+from episodes.alignment_runs import GIVE_UP_SILENT_AFTER, AlignmentRun
 from episodes.models import Episode, Sentence
 from tests.factories import make_episode, make_sentences, make_user
 
@@ -200,10 +203,73 @@ def test_a_second_run_is_refused_while_one_is_under_way(episode):
         create_run(episode, "/a.wav")
 
 
-def test_a_stale_run_does_not_block_a_new_one(episode):
-    stale = create_run(episode, "/a.wav")
-    AlignmentRun.objects.filter(pk=stale.pk).update(created=stale.created - timedelta(hours=4))
-    assert create_run(episode, "/a.wav").pk != stale.pk
+def test_a_run_left_in_the_queue_for_hours_is_given_up(episode):
+    lost = create_run(episode, "/a.wav")
+    AlignmentRun.objects.filter(pk=lost.pk).update(created=lost.created - timedelta(hours=4))
+    assert create_run(episode, "/a.wav").pk != lost.pk
+    lost.refresh_from_db()
+    assert lost.status == Status.FAILED and "No task worker took it" in lost.message
+
+
+def running_run(episode, started_ago, silent_for):
+    now = timezone.now()
+    run = create_run(episode, "/a.wav")
+    AlignmentRun.objects.filter(pk=run.pk).update(
+        status=Status.RUNNING, created=now - started_ago, started=now - started_ago, heartbeat=now - silent_for
+    )
+    return run
+
+
+def test_a_running_run_whose_worker_fell_silent_is_given_up(episode):
+    """kill -9 leaves a run "running"; its silence, not its age, says it died."""
+    dead = running_run(episode, started_ago=timedelta(minutes=10), silent_for=GIVE_UP_SILENT_AFTER + timedelta(seconds=5))
+    assert create_run(episode, "/a.wav").pk != dead.pk
+    dead.refresh_from_db()
+    assert dead.status == Status.FAILED and dead.finished
+    assert "stopped without finishing" in dead.message and "timings were not changed" in dead.message
+
+
+def test_a_long_run_that_still_beats_is_not_given_up(episode):
+    alive = running_run(episode, started_ago=timedelta(hours=5), silent_for=timedelta(seconds=20))
+    with pytest.raises(AlignmentRefused, match="already running"):
+        create_run(episode, "/a.wav")
+    alive.refresh_from_db()
+    assert alive.status == Status.RUNNING
+
+
+def test_giving_up_touches_only_lost_runs_of_that_episode(episode):
+    other = make_episode(slug="137-collectivisation")
+    make_sentences(other, "Another sentence.")
+    elsewhere = running_run(other, started_ago=timedelta(hours=1), silent_for=timedelta(hours=1))
+    finished = create_run(episode, "/a.wav")
+    AlignmentRun.objects.filter(pk=finished.pk).update(status=Status.DONE, created=timezone.now() - timedelta(days=1))
+    create_run(episode, "/a.wav")
+    assert AlignmentRun.objects.get(pk=elsewhere.pk).status == Status.RUNNING
+    assert AlignmentRun.objects.get(pk=finished.pk).status == Status.DONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_beats_from_its_own_thread_until_the_run_ends(episode, monkeypatch):
+    monkeypatch.setattr(alignment_runs, "HEARTBEAT_EVERY", 0.05)
+    run = create_run(episode, "/a.wav")
+    AlignmentRun.objects.filter(pk=run.pk).update(heartbeat=timezone.now() - timedelta(hours=1))
+    with heartbeat(run):
+        deadline = time.monotonic() + 10
+        while AlignmentRun.objects.get(pk=run.pk).heartbeat < timezone.now() - timedelta(minutes=1):
+            assert time.monotonic() < deadline, "no heartbeat written"
+            time.sleep(0.05)
+    last = AlignmentRun.objects.get(pk=run.pk).heartbeat
+    time.sleep(0.3)
+    assert AlignmentRun.objects.get(pk=run.pk).heartbeat == last  # stopped with the block
+    assert not [thread for thread in threading.enumerate() if thread.name.endswith("-heartbeat")]
+
+
+def test_a_run_records_its_first_heartbeat_when_it_starts(episode, recording):
+    run = create_run(episode, recording[0])
+    before = timezone.now()
+    run_alignment(run)
+    run.refresh_from_db()
+    assert run.status == Status.DONE and run.heartbeat >= before
 
 
 def test_nothing_to_align_is_refused():
@@ -411,10 +477,14 @@ def test_the_admin_run_page_links_the_sentences_to_review(admin_client, episode)
     assert reverse("admin:episodes_alignmentrun_add") not in listing
 
 
-def test_a_running_run_page_refreshes_itself(admin_client, episode):
+def test_a_running_run_page_refreshes_itself_and_says_when_it_was_last_heard_from(admin_client, episode):
     run = create_run(episode, "/a.wav")
     html = admin_client.get(reverse("admin:episodes_alignmentrun_change", args=[run.pk])).content.decode()
     assert '<meta http-equiv="refresh" content="5">' in html
+    heard = timezone.now().replace(hour=14, minute=5, second=9)
+    AlignmentRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, heartbeat=heard)
+    html = admin_client.get(reverse("admin:episodes_alignmentrun_change", args=[run.pk])).content.decode()
+    assert f"last heard from at {timezone.localtime(heard):%H:%M:%S}" in html
 
 
 def test_the_admin_refuses_a_url_and_an_upload_together(admin_client, episode):
