@@ -204,6 +204,7 @@ def _align_and_save(run, path, progress):
     texts, alignment, compute = align_audio(episode, path, progress)
     progress(0.96, "Saving the timings")
     with transaction.atomic():
+        Episode.objects.filter(pk=episode.pk).lock_for_writing()  # before the sentences
         sentences = list(episode.sentences.select_for_update().order_by("position"))
         if [sentence.text for sentence in sentences] != texts:
             raise AlignmentRefused("The transcript changed while the audio was being aligned; run it again.")

@@ -136,10 +136,9 @@ def save_once(note):
     """Save a new note, or return the one this author already sent with the same key."""
     try:
         with transaction.atomic():
-            # The episode row first, then (by the note's foreign keys) its sentences: the
-            # order a feed import takes them in, so a note posted during one can't deadlock
-            # with it when the badge count (episodes/notes.py) locks the episode.
-            Episode.objects.filter(pk=note.episode_id).select_for_update(no_key=True).exists()
+            # The episode, then (by the note's foreign keys) its sentences: the order
+            # every writer takes them in.
+            Episode.objects.filter(pk=note.episode_id).lock_for_writing()
             note.save()
     except IntegrityError:
         return Note.objects.get(author=note.author, idempotency_key=note.idempotency_key)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 
 from .anchoring import reanchor_notes
-from .models import Sentence
+from .models import Episode, Sentence
 from .splitter import parse_transcript
 
 MAX_TRANSCRIPT_BYTES = 5 * 1024 * 1024
@@ -105,6 +105,7 @@ def import_transcript(episode, text, *, relink=True):
         for paragraph_number, paragraph in enumerate(parsed.paragraphs, start=1)
         for sentence in paragraph
     ]
+    Episode.objects.filter(pk=episode.pk).lock_for_writing()  # before the sentences
     existing = list(episode.sentences.select_for_update().order_by("position"))
     report = ImportReport(sentences=len(incoming))
     if [(s.paragraph, s.text) for s in existing] == incoming:

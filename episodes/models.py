@@ -60,6 +60,18 @@ def search_names(*fields):
     )
 
 
+class EpisodeQuerySet(models.QuerySet):
+    def lock_for_writing(self):
+        """
+        Lock the episode's row (filter by pk) at the start of any write to its
+        sentences or notes; False if it is gone. Every such writer takes the
+        episode before the sentences, so none holds one while it waits for the
+        other: a note posted during a transcript import could deadlock. FOR NO
+        KEY UPDATE, which the foreign-key checks of new notes don't wait for.
+        """
+        return self.select_for_update(no_key=True).exists()
+
+
 class Episode(models.Model):
     class Timing(models.TextChoices):
         NONE = "none", "No timings"
@@ -113,6 +125,8 @@ class Episode(models.Model):
     # whenever a note or the transcript changes (episodes/notes.py), so their
     # pages need no note query.
     public_note_counts = models.JSONField(default=list, blank=True, editable=False)
+
+    objects = EpisodeQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]

@@ -51,9 +51,8 @@ def store_public_note_counts(episode_id):
 
     Runs whenever a note is saved or deleted (connected in episodes/apps.py) and
     when the transcript is re-rendered, inside the writer's transaction. The
-    episode row is locked first (FOR NO KEY UPDATE, which a note's foreign key
-    check doesn't wait for), so of two notes posted at once the writer that
-    counts last has seen both. The two bulk updates that send no signal change
+    episode row is locked first (EpisodeQuerySet.lock_for_writing), so of two
+    notes posted at once the writer that counts last has seen both. The two bulk updates that send no signal change
     nothing counted here: a ban rejects notes that were waiting, and
     re-anchoring moves replies.
     """
@@ -61,7 +60,7 @@ def store_public_note_counts(episode_id):
 
     with transaction.atomic():
         episodes = Episode.objects.filter(pk=episode_id)
-        if not episodes.select_for_update(no_key=True).exists():
+        if not episodes.lock_for_writing():
             return  # the episode is being deleted
         counts = Note.objects.filter(episode_id=episode_id).visible_to(AnonymousUser()).badge_counts()
         episodes.update(public_note_counts=sorted(counts.items(), key=lambda item: item[0] or 0))
