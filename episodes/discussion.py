@@ -39,8 +39,8 @@ from .reverse_cache import cached_reverse
 TEMPLATE = "episodes/notes.html"
 SORTS = {"position": "By passage", "time": "Newest first"}
 # What a reply copies from the note it answers: it sits beside the same passage.
-ANCHOR_FIELDS = [
-    "first_sentence", "last_sentence", "quote_exact", "quote_prefix", "quote_suffix",
+ANCHOR_FIELDS = [  # sentence ids, not objects: copying them loads nothing
+    "first_sentence_id", "last_sentence_id", "quote_exact", "quote_prefix", "quote_suffix",
     "position_start", "position_end", "media_start", "media_end", "orphaned",
 ]
 
@@ -132,6 +132,16 @@ def login_to_write(view):
     return wrapped
 
 
+class PassageGone(Exception):
+    """A note's sentences went (a transcript import) between checking its form and saving it."""
+
+
+PASSAGE_GONE = (
+    "The transcript changed while you were writing, and the passage you chose is gone. "
+    "Your note is still here: choose its passage again."
+)
+
+
 def save_once(note):
     """Save a new note, or return the one this author already sent with the same key."""
     try:
@@ -141,7 +151,11 @@ def save_once(note):
             Episode.objects.filter(pk=note.episode_id).lock_for_writing()
             note.save()
     except IntegrityError:
-        return Note.objects.get(author=note.author, idempotency_key=note.idempotency_key)
+        # The same key sent twice, or a foreign key to a sentence (or episode) now deleted.
+        sent = Note.objects.filter(author=note.author, idempotency_key=note.idempotency_key).first()
+        if sent is None:
+            raise PassageGone(PASSAGE_GONE) from None
+        return sent
     return note
 
 
@@ -374,7 +388,10 @@ def note_create(request, slug):
             idempotency_key=form.cleaned_data["idempotency_key"],
         )
         form.anchor.apply(note)
-        return after_create(request, episode, save_once(note))
+        try:
+            return after_create(request, episode, save_once(note))
+        except PassageGone as gone:
+            form.add_error(None, str(gone))
     if request.htmx and request.htmx.target == "discussion":
         return render(request, TEMPLATE + "#discussion", discussion_context(request, episode, form=form))
     context = base_context(
@@ -430,7 +447,10 @@ def note_reply(request, pk):
     )
     for field in ANCHOR_FIELDS:
         setattr(reply, field, getattr(root, field))
-    reply = save_once(reply)
+    try:
+        reply = save_once(reply)
+    except PassageGone:
+        return refuse(request, "The transcript changed while you were writing; send your reply again.", 409)
     if request.htmx:
         return thread_response(request, reply)
     return redirect(reply.get_absolute_url())

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from episodes.discussion import save_once
 from episodes.importers import import_transcript
+from episodes.markup import render_markdown
 from episodes.notes import Flag, ModerationEvent, Note
 from tests.factories import (
     make_anchored_note,
@@ -854,3 +855,36 @@ def test_notes_posted_during_transcript_imports_never_deadlock():
     fresh = Note.objects.filter(episode=episode).visible_to(AnonymousUser()).badge_counts()
     assert [tuple(pair) for pair in episode.public_note_counts] == sorted(fresh.items())
     assert sum(fresh.values()) == len(posted) + 1
+
+
+def delete_first_sentence_while_saving(episode, monkeypatch):
+    """An import deletes the sentence after the form checked it, before the note is saved."""
+    from episodes import discussion
+
+    def render_while_the_transcript_changes(body):
+        episode.sentences.filter(position=1).delete()
+        return render_markdown(body)
+
+    monkeypatch.setattr(discussion, "render_markdown", render_while_the_transcript_changes)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("headers, status", [({}, 400), (HTMX, 200)], ids=["page", "htmx"])
+def test_a_note_whose_passage_went_while_saving_comes_back_with_its_text(client, episode, ann, monkeypatch,
+                                                                          headers, status):
+    delete_first_sentence_while_saving(episode, monkeypatch)
+    response = post_note(client, body="Kept in the form", key="gone-1", headers=headers)
+    html = response.content.decode()
+    assert response.status_code == status
+    assert "the passage you chose is gone" in html and "Kept in the form" in html
+    assert not Note.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_whose_passage_went_while_saving_is_refused_clearly(client, episode, ann, bob, monkeypatch):
+    thread = make_anchored_note(episode, bob, 1)
+    delete_first_sentence_while_saving(episode, monkeypatch)
+    response = client.post(reverse("episodes:note_reply", args=[thread.pk]),
+                           {"body": "Yes.", "idempotency_key": "r-gone"}, headers=HTMX)
+    assert response.status_code == 409 and "send your reply again" in response.content.decode()
+    assert not Note.objects.filter(parent__isnull=False).exists()
