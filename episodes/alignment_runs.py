@@ -29,21 +29,18 @@ class AlignmentRunQuerySet(models.QuerySet):
         )
 
     def give_up_on_lost(self):
-        """Mark failed the queued or running runs no worker will finish, saying why; returns how many."""
-        now = timezone.now()
-        lost = self.filter(status__in=[AlignmentRun.Status.QUEUED, AlignmentRun.Status.RUNNING]).exclude(
-            pk__in=self.under_way().values("pk")
-        )
-        queued = lost.filter(status=AlignmentRun.Status.QUEUED).update(
-            status=AlignmentRun.Status.FAILED, finished=now,
-            message="No task worker took it from the queue; the timings were not changed. Align again.",
-        )
-        running = lost.filter(status=AlignmentRun.Status.RUNNING).update(
-            status=AlignmentRun.Status.FAILED, finished=now,
-            message="Its task worker stopped without finishing (no sign of life for "
-                    f"{GIVE_UP_SILENT_AFTER.seconds // 60} minutes); the timings were not changed. Align again.",
-        )
-        return queued + running
+        """Mark failed, saying why, the queued or running runs no worker will finish."""
+        why = {
+            AlignmentRun.Status.QUEUED: "No task worker took it from the queue",
+            AlignmentRun.Status.RUNNING: "Its task worker stopped without finishing (no sign of life for "
+                                         f"{GIVE_UP_SILENT_AFTER.seconds // 60} minutes)",
+        }
+        lost = self.exclude(pk__in=self.under_way().values("pk"))
+        for status, reason in why.items():
+            lost.filter(status=status).update(
+                status=AlignmentRun.Status.FAILED, finished=timezone.now(),
+                message=f"{reason}; the timings were not changed. Align again.",
+            )
 
 
 class AlignmentRun(models.Model):
