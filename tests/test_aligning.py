@@ -10,7 +10,6 @@ import threading
 import time
 from datetime import timedelta
 
-import numpy as np
 import pytest
 import soundfile
 from django.core.files.uploadedfile import SimpleUploadedFile

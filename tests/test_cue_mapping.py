@@ -6,8 +6,8 @@ import time
 import pytest
 
 from episodes.cuemap import CueMappingError, map_cues, normalise_word
-from episodes.formats import Cue, parse_podcast_json, parse_vtt, read_timings, write_vtt
-from tests.test_formats import PODCASTING2, require
+from episodes.formats import Cue, parse_vtt, read_timings, write_vtt
+from tests.testdata import PODCASTING2
 
 SENTENCES = [
     "The NKVD arrested thousands.",
@@ -96,16 +96,7 @@ def test_nothing_to_match_is_refused():
 
 def test_word_level_cues_give_word_times():
     path = PODCASTING2 / "example.json"
-    if path.exists():
-        cues = read_timings(path.read_bytes(), path.name)
-    else:  # the same five segments, so the test runs without shared/
-        cues = parse_podcast_json(
-            '{"segments": [{"startTime": 0.5, "endTime": 0.75, "body": "I"},'
-            '{"startTime": 1, "endTime": 1.25, "body": "am"},'
-            '{"startTime": 1.5, "endTime": 2.0, "body": "your"},'
-            '{"startTime": 2.25, "endTime": 2.5, "body": "father."},'
-            '{"startTime": 2.75, "endTime": 3.0, "body": "Nooooo"}]}'
-        )
+    cues = read_timings(path.read_bytes(), path.name)
     sentences = ["I am your father.", "Nooooo!"]
     mapping = map_cues(cues, sentences)
     vader, luke = mapping.timings
@@ -133,9 +124,8 @@ def test_starts_never_go_backwards_and_no_sentence_ends_before_it_starts():
 
 
 def test_the_podcasting2_srt_maps_onto_the_html_turns():
-    folder = require(PODCASTING2)
-    srt = read_timings((folder / "example.srt").read_bytes(), "example.srt")
-    turns = read_timings((folder / "example.html").read_bytes(), "example.html")
+    srt = read_timings((PODCASTING2 / "example.srt").read_bytes(), "example.srt")
+    turns = read_timings((PODCASTING2 / "example.html").read_bytes(), "example.html")
     mapping = map_cues(srt, [turn.plain for turn in turns])
     assert mapping.matched_words == mapping.total_words
     for timing, turn in zip(mapping.timings, turns):

@@ -6,7 +6,6 @@ import io
 import socket
 import threading
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -20,9 +19,9 @@ from episodes.feed_import import import_feed, read_feed_source
 from episodes.feed_parse import FeedError, parse_date, parse_duration, parse_feed
 from episodes.models import Episode
 from tests.factories import make_episode, make_sentences
+from tests.testdata import FEEDS, PODCASTING2
 
-FEEDS = Path(__file__).parent / "data" / "feeds"
-NAMESPACE_EXAMPLE = Path(__file__).parents[2] / "shared" / "testdata" / "podcasting2" / "example.xml"
+NAMESPACE_EXAMPLE = PODCASTING2 / "example.xml"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -342,8 +341,6 @@ def test_the_whole_import_is_one_transaction(db, server, monkeypatch):
 
 def test_namespace_example_feed(db):
     """The Podcasting 2.0 namespace's own example: three episodes, a named season, credits, links."""
-    if not NAMESPACE_EXAMPLE.exists():
-        pytest.skip(f"{NAMESPACE_EXAMPLE} is absent (shared test data)")
     report = import_feed(NAMESPACE_EXAMPLE.read_bytes(), fetch=False)
     assert report.created == 3  # the podcast:liveItem is not an episode
     assert list(Episode.objects.order_by("number").values_list("number", "title")) == [

@@ -1,9 +1,7 @@
 """Timed transcript formats: browser conformance, the Podcasting 2.0 examples, bad files, round trips."""
 
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -22,25 +20,16 @@ from episodes.formats import (
     write_srt,
     write_vtt,
 )
+from tests.testdata import PODCASTING2, WEBVTT_WPT
 
-TESTDATA = Path(__file__).parents[2] / "shared" / "testdata"
-WPT = TESTDATA / "webvtt-wpt"
-PODCASTING2 = TESTDATA / "podcasting2"
-
-
-def require(folder):
-    """The folder, or a visible skip; in CI a missing folder is a failure."""
-    if folder.is_dir():
-        return folder
-    message = f"{folder} is missing: clone the project with shared/ beside it (see shared/testdata/README.md)."
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+WPT_CASES = sorted(WEBVTT_WPT.glob("*.vtt"))
 
 
-def wpt_files():
-    files = sorted(WPT.glob("*.vtt")) if WPT.is_dir() else []
-    return files or [pytest.param(None, id="webvtt-wpt-missing")]
+def test_the_conformance_cases_are_in_the_repository():
+    """A clone with nothing beside it has every case (a missing folder fails, it never skips)."""
+    assert len(WPT_CASES) >= 30
+    assert {"example.srt", "example.html", "example.json", "example.vtt", "chapters-example.json",
+            "example.xml", "podcast.xsd"} <= {path.name for path in PODCASTING2.iterdir()}
 
 
 def words(text):
@@ -50,10 +39,9 @@ def words(text):
 # --- WebVTT conformance -----------------------------------------------------
 
 
-@pytest.mark.parametrize("path", wpt_files(), ids=lambda p: p.name if isinstance(p, Path) else p)
+@pytest.mark.parametrize("path", WPT_CASES, ids=lambda path: path.name)
 def test_parse_vtt_yields_what_chromium_yields(path):
-    folder = require(WPT)
-    expected = json.loads((folder / "expected-chromium.json").read_text(encoding="utf-8"))[path.name]
+    expected = json.loads((WEBVTT_WPT / "expected-chromium.json").read_text(encoding="utf-8"))[path.name]
     text = path.read_bytes().decode("utf-8", errors="replace")  # as a browser decodes
     if expected["result"] != "load":
         with pytest.raises(TimingFormatError, match="not a WebVTT file"):
@@ -67,9 +55,8 @@ def test_parse_vtt_yields_what_chromium_yields(path):
 
 
 def test_every_wpt_file_has_an_expectation():
-    folder = require(WPT)
-    expected = json.loads((folder / "expected-chromium.json").read_text(encoding="utf-8"))
-    assert set(expected) == {path.name for path in folder.glob("*.vtt")}
+    expected = json.loads((WEBVTT_WPT / "expected-chromium.json").read_text(encoding="utf-8"))
+    assert set(expected) == {path.name for path in WPT_CASES}
 
 
 @pytest.mark.parametrize(
@@ -128,7 +115,7 @@ def test_vtt_note_style_and_region_blocks_are_not_cues():
 
 
 def load(name):
-    path = require(PODCASTING2) / name
+    path = PODCASTING2 / name
     cues = read_timings(path.read_bytes(), name)
     validate_cues(cues)
     return cues

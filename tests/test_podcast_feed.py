@@ -8,7 +8,6 @@ import datetime
 import io
 import json
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import feedparser
@@ -21,10 +20,10 @@ from lxml import etree
 from episodes.catalogue import Chapter, Credit, Podcast
 from episodes.formats import parse_podcast_html
 from tests.factories import make_episode, make_sentences
+from tests.testdata import PODCASTING2
 
 pytestmark = pytest.mark.django_db
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "podcasting2"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 NS = {"podcast": PODCAST, "itunes": ITUNES, "atom": "http://www.w3.org/2005/Atom"}
@@ -83,11 +82,11 @@ def item_of(content, episode):
 
 
 def podcast_schema():
-    return etree.XMLSchema(etree.parse(str(TESTDATA / "podcast.xsd")))
+    return etree.XMLSchema(etree.parse(str(PODCASTING2 / "podcast.xsd")))
 
 
 def schema_element_names():
-    xsd = etree.parse(str(TESTDATA / "podcast.xsd"))
+    xsd = etree.parse(str(PODCASTING2 / "podcast.xsd"))
     root = xsd.find("{http://www.w3.org/2001/XMLSchema}element[@name='root']")
     choice = root.find(".//{http://www.w3.org/2001/XMLSchema}choice")
     return {element.get("name") for element in choice.findall("{http://www.w3.org/2001/XMLSchema}element")}
@@ -417,7 +416,7 @@ def test_derived_chapters_are_one_per_paragraph(client, show):
 
 
 def test_chapter_files_use_only_the_specs_fields(client, show):
-    example = json.loads((TESTDATA / "chapters-example.json").read_text())
+    example = json.loads((PODCASTING2 / "chapters-example.json").read_text())
     allowed = {"startTime", "endTime", "title", "img", "url", "toc", "location"}
     assert set().union(*(chapter.keys() for chapter in example["chapters"])) <= allowed
     document = chapters_of(client, "138-the-great-purges")

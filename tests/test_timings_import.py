@@ -2,16 +2,15 @@
 
 import datetime
 import io
-from pathlib import Path
 
 import pytest
 import webvtt
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
-from episodes.exports import episode_cues
-from episodes.formats import parse_podcast_json, parse_srt, parse_vtt
+from episodes.formats import read_timings
 from episodes.models import Episode
+from tests.testdata import PODCASTING2
 
 pytestmark = pytest.mark.django_db
 
@@ -168,17 +167,9 @@ def test_an_unknown_episode_is_refused(tmp_path):
         call_command("import_timings", "nope", str(tmp_path / "x.vtt"))
 
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "podcasting2"
-
-
 def test_the_srt_and_html_example_transcripts_give_the_same_words():
-    if not SHARED.is_dir():
-        pytest.fail(f"Missing {SHARED}") if __import__("os").environ.get("CI") == "true" else pytest.skip(
-            f"third-party test data not found at {SHARED}")
-    from episodes.formats import read_timings
-
-    srt = read_timings((SHARED / "example.srt").read_bytes(), "example.srt")
-    html = read_timings((SHARED / "example.html").read_bytes(), "example.html")
+    srt = read_timings((PODCASTING2 / "example.srt").read_bytes(), "example.srt")
+    html = read_timings((PODCASTING2 / "example.html").read_bytes(), "example.html")
     words = lambda cues: " ".join(c.plain for c in cues).split()  # noqa: E731
     assert words(srt) == words(html)
 

@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.urls import reverse
 
 from episodes.linking import relink_all
 from tests.factories import make_episode, make_person, make_sentences, make_term
