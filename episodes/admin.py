@@ -220,6 +220,9 @@ class FlagInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reporter")
+
 
 @admin.register(Note)
 class NoteAdmin(admin.ModelAdmin):
@@ -298,7 +301,7 @@ class FlagAdmin(admin.ModelAdmin):
     list_display = ["note", "reason", "reporter", "created", "resolved"]
     list_filter = ["reason", "resolved"]
     search_fields = ["detail", "reporter__username", "note__body"]
-    list_select_related = ["note", "reporter"]
+    list_select_related = ["note__author", "reporter"]
     raw_id_fields = ["note", "reporter"]
 
 

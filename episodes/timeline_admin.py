@@ -37,6 +37,11 @@ class EventAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(sentence_count=Count("sentences", distinct=True))
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "sentences":  # each chosen sentence is labelled with its episode
+            kwargs["queryset"] = db_field.related_model.objects.select_related("episode")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     @admin.display(description="Date", ordering="date")
     def when(self, event):
         return event.date_label

@@ -1,7 +1,16 @@
+import copy
+import os
+
+import django.db.models.query
 import pytest
+from django.conf import settings
 from django.core.cache import caches
+from django.core.management import call_command
 from django.db import connections
+from django.db.models.fetch_modes import FETCH_RAISE, FetchMode
 from django.test import override_settings
+
+from episodes.demo_content import load_demo
 
 from episodes.linking import relink_all
 from episodes.page_cache import transcripts
@@ -23,6 +32,21 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
             connection.settings_dict["OPTIONS"]["cached_statements"] = 0
 
 
+def caches_of_this_worker():
+    """
+    The tests run in two processes (pytest-xdist, pytest.ini), and clearing a
+    Redis cache empties its whole database: each process gets a Redis database
+    of its own, the next numbers after REDIS_URL's (gw0 → 1, gw1 → 2).
+    """
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    configured = copy.deepcopy(settings.CACHES)
+    for cache in configured.values():
+        if cache["BACKEND"].endswith("RedisCache"):
+            base, _, number = cache["LOCATION"].rpartition("/")
+            cache["LOCATION"] = f"{base}/{int(number or 0) + worker}"
+    return configured
+
+
 @pytest.fixture(scope="session", autouse=True)
 def test_settings(tmp_path_factory):
     """
@@ -31,6 +55,7 @@ def test_settings(tmp_path_factory):
     no test inherits another's counters; tasks run immediately.
     """
     with override_settings(
+        CACHES=caches_of_this_worker(),
         MEDIA_ROOT=tmp_path_factory.mktemp("media"),
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         RATE_LIMIT_USE_CACHE=False,
@@ -41,6 +66,32 @@ def test_settings(tmp_path_factory):
         TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
     ):
         yield
+
+
+class FetchRaiseInLoops(FetchMode):
+    """
+    Django's fetch modes, set to catch N+1 queries: a field fetched lazily on
+    an instance that came from a query of several rows (it has peers) raises,
+    since in a loop it would be one query per row; a lone instance fetches as
+    usual. Production keeps Django's default (FETCH_ONE).
+    """
+
+    __slots__ = ()
+    track_peers = True
+
+    def fetch(self, fetcher, instance):
+        if sum(peer() is not None for peer in instance._state.peers) > 1:
+            FETCH_RAISE.fetch(fetcher, instance)
+        fetcher.fetch_one(instance)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def n_plus_one_queries_raise():
+    """Every QuerySet in the tests, and in the live server's threads, starts in FetchRaiseInLoops."""
+    default = django.db.models.query.DEFAULT_FETCH_MODE
+    django.db.models.query.DEFAULT_FETCH_MODE = FetchRaiseInLoops()
+    yield
+    django.db.models.query.DEFAULT_FETCH_MODE = default
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +135,45 @@ def small_episode(db):
     relink_all()
     episode.refresh_from_db()
     return {"episode": episode, "nkvd": nkvd, "stalin": stalin, "source": source, "sentences": sentences}
+
+
+@pytest.fixture(scope="module")
+def demo_content(django_db_setup, django_db_blocker):
+    """
+    The demo episode, glossary, people and sources (no narration), loaded once
+    for a module whose tests only read it or change it inside their own
+    transaction (rolled back after each test); removed after the module.
+    """
+    with django_db_blocker.unblock():
+        episode = load_demo(settings.DEMO_CONTENT_DIR)
+        yield episode
+        call_command("flush", "--noinput", verbosity=0)
+
+
+# What the demo writes; Django's own tables are made by migrate and kept by flush.
+DEMO_TABLES = ["episodes"]
+
+
+@pytest.fixture(scope="session")
+def demo_fixture(django_db_setup, django_db_blocker, tmp_path_factory):
+    """
+    The demo with its narration, loaded once per session and kept as a fixture
+    file: a transactional test (a browser's live server needs committed rows)
+    loads that file, about twice as fast as loading the demo again.
+    """
+    path = tmp_path_factory.mktemp("demo") / "demo.json"
+    with django_db_blocker.unblock():
+        call_command("load_demo", verbosity=0)  # the narration is synthesised here, once
+        call_command("dumpdata", *DEMO_TABLES, output=str(path), verbosity=0)
+        call_command("flush", "--noinput", verbosity=0)
+    return path
+
+
+@pytest.fixture
+def site(live_server, demo_fixture):
+    """The live server's address, with the demo (and its narration) loaded."""
+    call_command("loaddata", str(demo_fixture), verbosity=0)
+    return live_server.url
 
 
 from tests.browser import (  # noqa: E402,F401

@@ -4,8 +4,6 @@ and the editor's review page. The audio is a real narration by another eSpeak
 voice than the aligner's reference, so these are real (tiny) alignments.
 """
 
-import functools
-import http.server
 import threading
 import time
 from datetime import timedelta
@@ -31,6 +29,7 @@ from episodes.aligning import (
 from episodes.alignment_runs import GIVE_UP_SILENT_AFTER, AlignmentRun
 from episodes.models import Episode, Sentence
 from tests.factories import make_episode, make_sentences, make_user
+from tests.servers import QuietHandler, serve_folder
 
 pytestmark = pytest.mark.django_db
 
@@ -292,22 +291,11 @@ def test_the_task_skips_a_run_that_already_finished(episode):
 @pytest.fixture
 def audio_server(recording):
     """A local HTTP server for the recording's folder (no network needed)."""
-    folder = recording[0].parent
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    server = QuietServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve_folder(recording[0].parent, AudioHandler) as url:
+        yield url
 
 
-class QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # a client hanging up on a refused download is the point of some tests
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
+class AudioHandler(QuietHandler):
     """The folder's files, and /unsized: bytes without a Content-Length, as a live stream sends."""
 
     def do_GET(self):
@@ -318,9 +306,6 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         for _ in range(50):
             self.wfile.write(b"\xff" * 1000)
-
-    def log_message(self, *args):
-        pass
 
 
 def test_audio_is_downloaded_from_a_url(estimated, recording, audio_server):

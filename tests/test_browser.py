@@ -3,18 +3,11 @@
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EPISODE = "/episodes/138-the-great-purges/"
-
-
-@pytest.fixture
-def site(live_server):
-    call_command("load_demo", verbosity=0)
-    return live_server.url
 
 
 def test_episode_138_opens_with_its_transcript(site, page):

@@ -5,7 +5,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 
@@ -16,12 +15,6 @@ PERSON = "/people/leonid-nikolaev/"
 # Kept for a look after the run (the lead asked for phone screenshots).
 SCREENSHOTS = Path(tempfile.gettempdir()) / "catalogue-screenshots"
 SCREENSHOTS.mkdir(exist_ok=True)
-
-
-@pytest.fixture
-def site(live_server):
-    call_command("load_demo", verbosity=0)
-    return live_server.url
 
 
 def test_clicking_a_tick_opens_the_episode_at_that_sentence(site, page):

@@ -1,7 +1,6 @@
 """Every kind of page in a real browser: no CSP violation, no console error, nothing broken."""
 
 import pytest
-from django.core.management import call_command
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,12 +22,6 @@ PAGES = [
     "/accounts/signup/",
     "/accounts/password_reset/",
 ]
-
-
-@pytest.fixture
-def site(live_server):
-    call_command("load_demo", verbosity=0)
-    return live_server.url
 
 
 def test_every_page_loads_under_the_csp_without_errors(site, page):

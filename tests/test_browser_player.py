@@ -3,18 +3,11 @@
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EPISODE = "/episodes/138-the-great-purges/"
-
-
-@pytest.fixture
-def site(live_server):
-    call_command("load_demo", verbosity=0)  # the narration is generated once per test session
-    return live_server.url
 
 
 def starts(page):

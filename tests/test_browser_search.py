@@ -3,16 +3,9 @@
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def site(live_server):
-    call_command("load_demo", "--no-narration", verbosity=0)
-    return live_server.url
 
 
 def test_results_appear_as_you_type_and_the_url_follows(site, page):

@@ -3,18 +3,11 @@
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from episodes.events import Event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def site(live_server):
-    call_command("load_demo", verbosity=0)  # the narration is generated once per test session
-    return live_server.url
 
 
 def test_an_events_listen_link_opens_the_episode_at_the_sentence_that_tells_it(site, page):

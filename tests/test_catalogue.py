@@ -447,11 +447,11 @@ def test_snippets_keep_a_whole_word_at_the_cut():
 def test_the_demo_describes_its_series(client):
     from django.core.management import call_command
 
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--no-narration", verbosity=0)
     html = get(client, "/series/the-soviet-union/")
     assert "An eight-part run on politics inside the Soviet Union in the 1930s" in html
     assert "Part 8 · Episode 138" in html and "The Great Purges" in html
-    call_command("load_demo", verbosity=0)  # loading again changes nothing
+    call_command("load_demo", "--no-narration", verbosity=0)  # loading again changes nothing
     series = Series.objects.get()
     assert series.description.startswith("An eight-part run") and series.episodes.count() == 1
 

@@ -17,7 +17,6 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.management import call_command
 from django.db import OperationalError
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
@@ -63,9 +62,8 @@ def test_the_checkers_are_pinned_exactly():
 # ---- the pages -------------------------------------------------------------------------
 
 @pytest.fixture
-def demo(live_server):
+def demo(site):
     """The demo episode with its narration, a listener with notes, and a moderator with a queue."""
-    call_command("load_demo", verbosity=0)
     episode = Episode.objects.get(slug="138-the-great-purges")
     sentences = list(episode.sentences.order_by("position")[:6])
     reader = make_user("reader", display_name="Reader")
@@ -84,7 +82,7 @@ def demo(live_server):
     AlignmentRun.objects.create(episode=episode, audio="narration.mp3", status=AlignmentRun.Status.DONE,
                                 progress=1, started=timezone.now(), finished=timezone.now())
     episode.sentences.filter(position__in=[3, 5]).update(confidence=0.2)
-    return {"url": live_server.url, "note": note, "series": episode.series.get_absolute_url(), "reset": reset,
+    return {"url": site, "note": note, "series": episode.series.get_absolute_url(), "reset": reset,
             "users": {"reader": reader, "moderator": moderator}}
 
 
@@ -373,46 +371,51 @@ def answer(body):
     return lambda route: route.fulfill(body=body, content_type="text/html; charset=utf-8")
 
 
-def axe_on_error_pages(page, site):
+def axe_in_each_scheme(page, schemes, label, found):
+    """axe on the page as it stands, once per colour scheme (a media switch, not a reload)."""
+    for scheme in schemes:
+        page.emulate_media(color_scheme=scheme)
+        if violations := axe_violations(page):
+            found[f"{label} [{scheme}]"] = violations
+    page.emulate_media(color_scheme=schemes[0])
+
+
+def axe_on_error_pages(page, site, schemes, found):
     """The error pages, answered at a URL of the live site so their CSS and the CSP origin apply."""
-    found = {}
     for label, content in error_pages().items():
         url = f"{site}/checkers/error-{label}/"
         page.route(url, answer(content))
         page.goto(url)
-        page.wait_for_load_state("networkidle")
         expect(page.locator("main h1")).to_have_count(1)
-        if violations := axe_violations(page):
-            found[f"error page {label}"] = violations
+        axe_in_each_scheme(page, schemes, f"error page {label}", found)
     page.unroute_all()
-    return found
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("scheme, width", [("light", 1200), ("dark", 1200), ("light", 375)])
-def test_axe_finds_no_violations_on_any_page(demo, page, scheme, width):
-    """Light and dark at a desktop width, and a phone's width."""
+@pytest.mark.parametrize("width, schemes", [(1200, ("light", "dark")), (375, ("light",))],
+                         ids=["desktop-light-dark", "phone-light"])
+def test_axe_finds_no_violations_on_any_page(demo, page, width, schemes):
+    """Light and dark at a desktop width (each page loaded once, checked in both), and a phone's width."""
     require(AXE.exists(), NO_AXE)
-    page.emulate_media(color_scheme=scheme)
     page.set_viewport_size({"width": width, "height": 900 if width > 600 else 740})
     page.goto(demo["url"] + "/")
-    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    page.emulate_media(color_scheme=schemes[0])
     found = {}
     try:
         for url, who, state in visits(demo):
             sign_in(page, demo, who)
             response = page.goto(demo["url"] + url)
             assert response.status == 200, url
-            page.wait_for_load_state("networkidle")
             if state:
                 STATES[state](page)
-            if violations := axe_violations(page):
-                found[f"{url} ({who or 'anonymous'}{', ' + state if state else ''})"] = violations
+            axe_in_each_scheme(page, schemes, f"{url} ({who or 'anonymous'}{', ' + state if state else ''})", found)
             if state == "playing":
                 page.evaluate("document.getElementById('audio').pause()")
         page.context.clear_cookies()
-        found |= axe_on_error_pages(page, demo["url"])
+        axe_on_error_pages(page, demo["url"], schemes, found)
     finally:
         page.context.clear_cookies()
     assert found == {}, summary(found) + json.dumps(found, indent=1)
@@ -435,3 +438,15 @@ def test_axe_does_report_a_broken_page(page):
     page.set_content('<html lang="en"><title>x</title><main><img src="data:,"><input type="text"></main></html>')
     rules = {violation["rule"] for violation in axe_violations(page)}
     assert {"image-alt", "label"} <= rules
+
+
+@pytest.mark.browser
+def test_axe_checks_each_colour_scheme_without_a_reload(page):
+    """Text readable in light but not in dark is reported for dark alone."""
+    require(AXE.exists(), NO_AXE)
+    page.set_content('<html lang="en"><title>x</title><style>@media (prefers-color-scheme: dark) {'
+                     ' p { color: #222; background: #000; } }</style><main><p>Low contrast at night.</p></main></html>')
+    found = {}
+    axe_in_each_scheme(page, ("light", "dark"), "page", found)
+    rules = {label: {violation["rule"] for violation in found.get(f"page [{label}]", [])} for label in ("light", "dark")}
+    assert "color-contrast" in rules["dark"] and "color-contrast" not in rules["light"]

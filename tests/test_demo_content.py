@@ -14,7 +14,7 @@ DEMO = settings.DEMO_CONTENT_DIR
 
 @pytest.fixture
 def loaded():
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--no-narration", verbosity=0)
     return Episode.objects.get(slug="138-the-great-purges")
 
 
@@ -35,7 +35,7 @@ def test_demo_loads_episode_138_with_enough_content(loaded):
 def test_loading_twice_changes_nothing(loaded):
     before = counts()
     html = loaded.transcript_html
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--no-narration", verbosity=0)
     loaded.refresh_from_db()
     assert counts() == before
     assert loaded.transcript_html == html
@@ -74,7 +74,7 @@ def test_a_broken_content_file_changes_nothing(loaded, tmp_path):
     (tmp_path / "people.yaml").write_text("- name: [unclosed\n")
     before = counts()
     with pytest.raises(CommandError, match="not valid YAML"):
-        call_command("load_demo", directory=tmp_path, verbosity=0)
+        call_command("load_demo", "--no-narration", directory=tmp_path, verbosity=0)
     assert counts() == before
 
 
@@ -85,7 +85,7 @@ def test_a_citation_that_matches_no_sentence_is_refused(loaded, tmp_path):
         "- slug: ghost\n  title: Ghost\n  citations:\n    - sentence_contains: words nobody said\n"
     )
     with pytest.raises(CommandError, match="in 0 sentences"):
-        call_command("load_demo", directory=tmp_path, verbosity=0)
+        call_command("load_demo", "--no-narration", directory=tmp_path, verbosity=0)
     assert not Source.objects.filter(slug="ghost").exists()
 
 
@@ -96,5 +96,5 @@ def test_an_overlong_definition_is_refused(loaded, tmp_path):
         f"- name: Long\n  slug: long\n  category: concept\n  definition: {'x' * 301}\n"
     )
     with pytest.raises(CommandError, match="at most 300 characters"):
-        call_command("load_demo", directory=tmp_path, verbosity=0)
+        call_command("load_demo", "--no-narration", directory=tmp_path, verbosity=0)
     assert not Term.objects.filter(slug="long").exists()

@@ -1,6 +1,5 @@
 """Importing a podcast's RSS feed: what is read, what is kept, what is refused."""
 
-import functools
 import http.server
 import io
 import socket
@@ -19,27 +18,18 @@ from episodes.feed_import import import_feed, read_feed_source
 from episodes.feed_parse import FeedError, parse_date, parse_duration, parse_feed
 from episodes.models import Episode
 from tests.factories import make_episode, make_sentences
+from tests.servers import serve_folder
 from tests.testdata import FEEDS, PODCASTING2
 
 NAMESPACE_EXAMPLE = PODCASTING2 / "example.xml"
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
 def server(settings):
     """tests/data/feeds served on 127.0.0.1 (the fetcher may reach it for the test's length)."""
     settings.FEED_FETCH_ALLOW_PRIVATE = True
-    handler = functools.partial(_Quiet, directory=str(FEEDS))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_folder(FEEDS) as url:
+        yield url
 
 
 def closed_port_url(path="/"):

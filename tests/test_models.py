@@ -84,7 +84,7 @@ def test_relinking_keeps_suppressed_and_added_mentions():
     make_mention(sentence, secret_police, 25, 29, kind=Mention.Kind.ADDED)
     relink_episode(episode)
 
-    visible = {(m.sentence.text[m.start:m.end], str(m.entity)) for m in Mention.objects.visible()}
+    visible = {(m.sentence.text[m.start:m.end], str(m.entity)) for m in Mention.objects.visible().select_related("sentence", "term", "person")}
     assert visible == {("Stalin", str(stalin)), ("NKVD", "Secret police")}
     episode.refresh_from_db()
     assert 'href="/people/sergei-kirov/"' not in episode.transcript_html

@@ -8,10 +8,11 @@ from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import FieldFetchBlocked
 from django.core.management import call_command
 from django.db import connection, connections
 
-from episodes.models import Episode, Mention
+from episodes.models import Episode, Mention, Sentence
 from tests.factories import make_sentences
 
 
@@ -19,6 +20,14 @@ def test_no_missing_migrations(db):
     output = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=output)
     assert "No changes detected" in output.getvalue()
+
+
+def test_a_foreign_key_read_row_by_row_raises_in_tests(small_episode):
+    """N+1 queries fail the tests (tests/conftest.py); a lone instance still fetches lazily."""
+    with pytest.raises(FieldFetchBlocked, match="Sentence.episode"):
+        [sentence.episode for sentence in Sentence.objects.all()]
+    assert [s.episode for s in Sentence.objects.select_related("episode")][0] == small_episode["episode"]
+    assert Sentence.objects.first().episode == small_episode["episode"]
 
 
 def test_the_database_is_tuned_for_a_web_server(db):
