@@ -362,7 +362,7 @@ def inspect_notes(run_id):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "companion.settings")
     django.setup()
-    from episodes.notes import Note
+    from notes.models import Note
 
     notes = []
     for note in Note.objects.filter(body__contains=f"LF-{run_id}-").select_related("author"):

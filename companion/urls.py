@@ -17,4 +17,7 @@ urlpatterns = [
     path("robots.txt", robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("", include("episodes.urls")),
+    path("", include("notes.urls")),
+    path("", include("timeline.urls")),
+    path("", include("alignment.urls")),
 ]

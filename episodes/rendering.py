@@ -12,7 +12,6 @@ from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from .models import Citation, Mention
 
 
 def popover_id(entity):
@@ -57,24 +56,19 @@ def sentence_html(sentence, mentions, footnotes):
     return mark_safe("".join(parts))
 
 
-def render_transcript(episode):
-    sentences = list(episode.sentences.all())
+def transcript_html(episode, sentences, visible_mentions, citations):
+    """
+    The stored transcript of an episode, from its sentences in order, their visible
+    mentions (with their entries) and its citations (with their sources), in order.
+    Episode.render_transcript() reads those and stores the result; this module
+    reads nothing itself, so the models can call it.
+    """
     mentions = {}
     entities = {}
-    visible = (
-        Mention.objects.visible()
-        .filter(sentence__episode=episode)
-        .select_related("term", "person")
-        .order_by("sentence_id", "start")
-    )
-    for mention in visible:
+    for mention in visible_mentions:
         mentions.setdefault(mention.sentence_id, []).append(mention)
         entities[popover_id(mention.entity)] = mention.entity
-    citations = list(
-        Citation.objects.filter(sentence__episode=episode)
-        .select_related("source", "sentence")
-        .order_by("sentence__position", "pk")
-    )
+    citations = list(citations)
     footnotes = {}
     for number, citation in enumerate(citations, start=1):
         citation.number = number

@@ -26,9 +26,9 @@ from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
 
 from companion.views import server_error
-from episodes.alignment_runs import AlignmentRun
+from alignment.models import AlignmentRun
 from episodes.models import Episode
-from episodes.notes import Note
+from notes.models import Note
 from tests.factories import make_anchored_note, make_flag, make_reply, make_user
 
 ROOT = Path(settings.BASE_DIR)
@@ -134,15 +134,15 @@ NOT_PAGES = {
     "episodes:audio": "audio file",
     "episodes:words": "JSON",
     "episodes:transcript_export": "VTT, SRT, JSON, text",
-    "episodes:notes_feed": "Atom",
-    "episodes:note_annotation": "JSON-LD",
-    "episodes:note_reply": "POST only",
-    "episodes:note_delete": "POST only",
-    "episodes:note_flag": "POST only",
-    "episodes:moderation_act": "POST only",
-    "episodes:review_start": "POST only",
+    "notes:feed": "Atom",
+    "notes:annotation": "JSON-LD",
+    "notes:reply": "POST only",
+    "notes:delete": "POST only",
+    "notes:flag": "POST only",
+    "notes:moderation_act": "POST only",
+    "alignment:review_start": "POST only",
     "logout": "POST only",
-    "episodes:timeline_json": "JSON for TimelineJS",
+    "timeline:json": "JSON for TimelineJS",
     "episodes:podcast_feed": "RSS",
     "episodes:chapters": "JSON",
     "healthz": "plain text",

@@ -11,11 +11,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
-from episodes import feed_import
-from episodes.catalogue import Chapter, Credit, Podcast, Series, TranscriptLink
-from episodes.feed_fetch import FetchError, fetch_url
-from episodes.feed_import import import_feed, read_feed_source
-from episodes.feed_parse import FeedError, parse_date, parse_duration, parse_feed
+from episodes.feeds import imports as feed_import
+from episodes.models import Chapter, Credit, Podcast, Series, TranscriptLink
+from episodes.feeds.fetch import FetchError, fetch_url
+from episodes.feeds.imports import import_feed, read_feed_source
+from episodes.feeds.parse import FeedError, parse_date, parse_duration, parse_feed
 from episodes.models import Episode
 from tests.factories import make_episode, make_sentences
 from tests.servers import serve_folder

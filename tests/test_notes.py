@@ -17,10 +17,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from episodes.discussion import save_once
-from episodes.importers import import_transcript
-from episodes.markup import render_markdown
-from episodes.notes import Flag, ModerationEvent, Note
+from notes.views import save_once
+from episodes.transcripts import import_transcript
+from notes.markup import render_markdown
+from notes.models import Flag, ModerationEvent, Note
 from tests.factories import (
     make_anchored_note,
     make_episode,
@@ -82,10 +82,10 @@ def post_note(client, body="The lists were signed in batches.", first=1, last=No
 def write_urls(note):
     return [
         CREATE,
-        reverse("episodes:note_reply", args=[note.pk]),
-        reverse("episodes:note_edit", args=[note.pk]),
-        reverse("episodes:note_delete", args=[note.pk]),
-        reverse("episodes:note_flag", args=[note.pk]),
+        reverse("notes:reply", args=[note.pk]),
+        reverse("notes:edit", args=[note.pk]),
+        reverse("notes:delete", args=[note.pk]),
+        reverse("notes:flag", args=[note.pk]),
     ]
 
 
@@ -154,19 +154,19 @@ def test_the_plain_form_page_lists_the_chosen_paragraphs_sentences(client, episo
 
 def test_a_reply_shares_its_threads_anchor_and_a_reply_to_a_reply_joins_the_thread(client, episode, ann, bob):
     thread = make_anchored_note(episode, bob, 2, exact="signed the lists")
-    response = client.post(reverse("episodes:note_reply", args=[thread.pk]), {"body": "Yes.", "idempotency_key": "r1"})
+    response = client.post(reverse("notes:reply", args=[thread.pk]), {"body": "Yes.", "idempotency_key": "r1"})
     reply = Note.objects.get(idempotency_key="r1")
     assert response["Location"] == f"{NOTES}#note-{reply.pk}"
     assert reply.parent == thread
     assert (reply.first_sentence, reply.quote_exact, reply.position_start) == (
         thread.first_sentence, "signed the lists", thread.position_start)
-    client.post(reverse("episodes:note_reply", args=[reply.pk]), {"body": "And?", "idempotency_key": "r2"})
+    client.post(reverse("notes:reply", args=[reply.pk]), {"body": "And?", "idempotency_key": "r2"})
     assert Note.objects.get(idempotency_key="r2").parent == thread
 
 
 def test_editing_rerenders_the_body_and_shows_edited(client, episode, ann):
     note = make_anchored_note(episode, ann, 1, body="First *draft*")
-    response = client.post(reverse("episodes:note_edit", args=[note.pk]), {"body": "Second **draft**"})
+    response = client.post(reverse("notes:edit", args=[note.pk]), {"body": "Second **draft**"})
     assert response.status_code == 302
     note.refresh_from_db()
     assert note.body_html == "<p>Second <strong>draft</strong></p>\n" and note.edited_at
@@ -176,13 +176,13 @@ def test_editing_rerenders_the_body_and_shows_edited(client, episode, ann):
 
 def test_the_edit_form_page_works_without_javascript(client, episode, ann):
     note = make_anchored_note(episode, ann, 1, body="First draft")
-    html = client.get(reverse("episodes:note_edit", args=[note.pk])).content.decode()
+    html = client.get(reverse("notes:edit", args=[note.pk])).content.decode()
     assert f'action="/notes/{note.pk}/edit/"' in html and ">First draft</textarea>" in html
 
 
 def test_a_deleted_note_without_replies_disappears(client, episode, ann):
     note = make_anchored_note(episode, ann, 1, body="Regretted")
-    response = client.post(reverse("episodes:note_delete", args=[note.pk]))
+    response = client.post(reverse("notes:delete", args=[note.pk]))
     assert response.status_code == 302
     note.refresh_from_db()
     assert note.deleted_at and note.body == "Regretted"  # nothing blanked, only hidden
@@ -193,7 +193,7 @@ def test_a_deleted_note_without_replies_disappears(client, episode, ann):
 def test_a_deleted_note_with_replies_shows_deleted_and_keeps_them(client, episode, ann, bob):
     note = make_anchored_note(episode, ann, 1, body="Regretted")
     make_reply(note, bob, "Still worth answering.")
-    client.post(reverse("episodes:note_delete", args=[note.pk]))
+    client.post(reverse("notes:delete", args=[note.pk]))
     html = Client().get(NOTES).content.decode()
     assert f'id="note-{note.pk}"' in html and "This note was deleted." in html
     assert "Regretted" not in html and "Still worth answering." in html
@@ -201,7 +201,7 @@ def test_a_deleted_note_with_replies_shows_deleted_and_keeps_them(client, episod
 
 def test_flagging_records_a_flag_and_a_moderation_event_once(client, episode, ann, bob):
     note = make_anchored_note(episode, bob, 1)
-    url = reverse("episodes:note_flag", args=[note.pk])
+    url = reverse("notes:flag", args=[note.pk])
     assert client.post(url, {"reason": "abuse", "detail": "Rude."}).status_code == 302
     flag = Flag.objects.get()
     assert (flag.note, flag.reporter, flag.reason) == (note, ann, "abuse")
@@ -215,7 +215,7 @@ def test_flagging_records_a_flag_and_a_moderation_event_once(client, episode, an
 
 def test_you_cannot_flag_your_own_note(client, episode, ann):
     note = make_anchored_note(episode, ann, 1)
-    assert client.post(reverse("episodes:note_flag", args=[note.pk]), {"reason": "spam"}).status_code == 403
+    assert client.post(reverse("notes:flag", args=[note.pk]), {"reason": "spam"}).status_code == 403
     assert not Flag.objects.exists()
 
 
@@ -227,7 +227,7 @@ def test_anonymous_readers_cannot_write_anything(client, episode, bob):
         response = client.post(url, WRITE_DATA)
         assert response.status_code == 302, url
         assert response["Location"].startswith("/accounts/login/?next="), url
-    for url in [CREATE, reverse("episodes:note_edit", args=[note.pk])]:
+    for url in [CREATE, reverse("notes:edit", args=[note.pk])]:
         assert client.get(url)["Location"].startswith("/accounts/login/")
     note.refresh_from_db()
     assert Note.objects.count() == 1 and note.body == "Untouched" and not note.deleted_at
@@ -245,9 +245,9 @@ def test_anonymous_htmx_writes_get_401_and_a_login_redirect_header(client, episo
 def test_nobody_else_can_edit_or_delete_your_note(episode, ann, bob):
     note = make_anchored_note(episode, ann, 1, body="Mine")
     other = as_user(bob)
-    assert other.get(reverse("episodes:note_edit", args=[note.pk])).status_code == 403
-    assert other.post(reverse("episodes:note_edit", args=[note.pk]), {"body": "Yours"}).status_code == 403
-    assert other.post(reverse("episodes:note_delete", args=[note.pk])).status_code == 403
+    assert other.get(reverse("notes:edit", args=[note.pk])).status_code == 403
+    assert other.post(reverse("notes:edit", args=[note.pk]), {"body": "Yours"}).status_code == 403
+    assert other.post(reverse("notes:delete", args=[note.pk])).status_code == 403
     note.refresh_from_db()
     assert note.body == "Mine" and not note.edited_at and not note.deleted_at
     assert f'/notes/{note.pk}/edit/' not in other.get(NOTES).content.decode()
@@ -257,10 +257,10 @@ def test_partials_asked_for_with_htmx_enforce_the_same_rules(episode, ann, bob):
     note = make_anchored_note(episode, ann, 1, body="Mine")
     other = as_user(bob)
     for response in [
-        other.get(reverse("episodes:note_edit", args=[note.pk]), headers=HTMX),
-        other.post(reverse("episodes:note_edit", args=[note.pk]), {"body": "Yours"}, headers=HTMX),
-        other.post(reverse("episodes:note_delete", args=[note.pk]), headers=HTMX),
-        as_user(ann).post(reverse("episodes:note_flag", args=[note.pk]), {"reason": "spam"}, headers=HTMX),
+        other.get(reverse("notes:edit", args=[note.pk]), headers=HTMX),
+        other.post(reverse("notes:edit", args=[note.pk]), {"body": "Yours"}, headers=HTMX),
+        other.post(reverse("notes:delete", args=[note.pk]), headers=HTMX),
+        as_user(ann).post(reverse("notes:flag", args=[note.pk]), {"reason": "spam"}, headers=HTMX),
     ]:
         assert response.status_code == 403
         assert response["HX-Retarget"] == "#flash"
@@ -272,8 +272,8 @@ def test_partials_asked_for_with_htmx_enforce_the_same_rules(episode, ann, bob):
 def test_someone_elses_pending_note_cannot_be_answered_or_flagged(episode, ann, bob):
     note = make_anchored_note(episode, ann, 1, status=Status.PENDING)
     other = as_user(bob)
-    assert other.post(reverse("episodes:note_reply", args=[note.pk]), {"body": "Hi"}).status_code == 404
-    assert other.post(reverse("episodes:note_flag", args=[note.pk]), {"reason": "spam"}).status_code == 404
+    assert other.post(reverse("notes:reply", args=[note.pk]), {"body": "Hi"}).status_code == 404
+    assert other.post(reverse("notes:flag", args=[note.pk]), {"reason": "spam"}).status_code == 404
 
 
 def test_banned_users_cannot_write(episode, ann, bob):
@@ -281,8 +281,8 @@ def test_banned_users_cannot_write(episode, ann, bob):
     own = make_anchored_note(episode, ann, 2, body="Before the ban")
     ann.ban()
     client = as_user(ann)
-    for url in write_urls(theirs) + [reverse("episodes:note_edit", args=[own.pk]),
-                                     reverse("episodes:note_delete", args=[own.pk])]:
+    for url in write_urls(theirs) + [reverse("notes:edit", args=[own.pk]),
+                                     reverse("notes:delete", args=[own.pk])]:
         assert client.post(url, WRITE_DATA).status_code == 403, url
     assert client.get(CREATE).status_code == 403
     own.refresh_from_db()
@@ -292,8 +292,8 @@ def test_banned_users_cannot_write(episode, ann, bob):
 
 def test_writes_only_by_post(client, episode, ann):
     note = make_anchored_note(episode, ann, 1)
-    for name in ["note_reply", "note_delete", "note_flag"]:
-        assert client.get(reverse(f"episodes:{name}", args=[note.pk])).status_code == 405
+    for name in ["reply", "delete", "flag"]:
+        assert client.get(reverse(f"notes:{name}", args=[note.pk])).status_code == 405
 
 
 def test_a_post_without_the_csrf_token_is_refused(episode, ann):
@@ -323,8 +323,8 @@ def test_too_many_notes_with_htmx_retargets_the_notice_to_flash(client, episode,
 def test_too_many_flags_get_429(client, episode, ann, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "flag": (1, 60)}
     first, second = make_anchored_note(episode, make_user(), 1), make_anchored_note(episode, make_user(), 1)
-    assert client.post(reverse("episodes:note_flag", args=[first.pk]), {"reason": "spam"}).status_code == 302
-    assert client.post(reverse("episodes:note_flag", args=[second.pk]), {"reason": "spam"}).status_code == 429
+    assert client.post(reverse("notes:flag", args=[first.pk]), {"reason": "spam"}).status_code == 302
+    assert client.post(reverse("notes:flag", args=[second.pk]), {"reason": "spam"}).status_code == 429
 
 
 # ---- once and only once ------------------------------------------------------------
@@ -338,7 +338,7 @@ def test_the_same_form_sent_twice_makes_one_note(client, episode, ann):
 
 def test_a_reply_sent_twice_makes_one_reply(client, episode, ann, bob):
     thread = make_anchored_note(episode, bob, 1)
-    url = reverse("episodes:note_reply", args=[thread.pk])
+    url = reverse("notes:reply", args=[thread.pk])
     for _ in range(2):
         client.post(url, {"body": "Once.", "idempotency_key": "r"})
     client.post(url, {"body": "Once.", "idempotency_key": "r"}, headers=HTMX)
@@ -398,7 +398,7 @@ def test_with_htmx_form_errors_come_back_in_the_form(client, episode, ann):
 
 def test_with_htmx_a_reply_returns_its_thread(client, episode, ann, bob):
     thread = make_anchored_note(episode, bob, 1)
-    response = client.post(reverse("episodes:note_reply", args=[thread.pk]),
+    response = client.post(reverse("notes:reply", args=[thread.pk]),
                            {"body": "Swapped in", "idempotency_key": "r"}, headers=HTMX)
     html = response.content.decode()
     assert html.lstrip().startswith(f'<article class="note" id="note-{thread.pk}"')
@@ -407,7 +407,7 @@ def test_with_htmx_a_reply_returns_its_thread(client, episode, ann, bob):
 
 def test_with_htmx_the_edit_link_returns_the_thread_with_the_form(client, episode, ann):
     note = make_anchored_note(episode, ann, 1, body="Draft")
-    html = client.get(reverse("episodes:note_edit", args=[note.pk]), headers=HTMX).content.decode()
+    html = client.get(reverse("notes:edit", args=[note.pk]), headers=HTMX).content.decode()
     assert f'id="note-{note.pk}"' in html and ">Draft</textarea>" in html and "<html" not in html
 
 
@@ -504,7 +504,7 @@ def imported(ann):
 
 
 def notes_page(episode):
-    return Client().get(reverse("episodes:notes", args=[episode.slug])).content.decode()
+    return Client().get(reverse("notes:list", args=[episode.slug])).content.decode()
 
 
 def test_a_note_follows_its_sentence_when_it_moves(imported, bob):
@@ -585,16 +585,16 @@ def test_anonymous_badges_follow_every_change_to_the_notes(episode, ann, bob):
     moderator_client = as_user(make_user("mod", is_staff=True))
     note = make_anchored_note(episode, bob, 1, status=Status.PENDING)
     assert badges(episode) == {}
-    moderator_client.post(reverse("episodes:moderation_act", args=[note.pk, "approve"]))
+    moderator_client.post(reverse("notes:moderation_act", args=[note.pk, "approve"]))
     assert badges(episode) == {1: 1}
     other = make_anchored_note(episode, bob, 3)
     reply = make_reply(other, ann)
     assert badges(episode) == {1: 1, 2: 1}  # a reply is not a thread of its own
-    as_user(bob).post(reverse("episodes:note_delete", args=[other.pk]))
+    as_user(bob).post(reverse("notes:delete", args=[other.pk]))
     assert badges(episode) == {1: 1}
-    moderator_client.post(reverse("episodes:moderation_act", args=[note.pk, "spam"]))
+    moderator_client.post(reverse("notes:moderation_act", args=[note.pk, "spam"]))
     assert badges(episode) == {}
-    moderator_client.post(reverse("episodes:moderation_act", args=[note.pk, "restore"]))
+    moderator_client.post(reverse("notes:moderation_act", args=[note.pk, "restore"]))
     assert badges(episode) == {1: 1}
     bob.delete()  # the account goes, and its notes with it
     assert badges(episode) == {} and not Note.objects.filter(pk=reply.pk).exists()
@@ -714,7 +714,7 @@ def test_hostile_notes_are_rendered_inert_on_the_notes_page_episode_page_and_fee
         assert response.status_code == 302, body
     assert Note.objects.count() == len(XSS)
     reply_to = Note.objects.first()
-    client.post(reverse("episodes:note_reply", args=[reply_to.pk]), {"body": XSS[0], "idempotency_key": "re"})
+    client.post(reverse("notes:reply", args=[reply_to.pk]), {"body": XSS[0], "idempotency_key": "re"})
 
     for reader in [client, Client(), as_user(make_user())]:
         assert_inert(main_of(reader.get(NOTES).content.decode()))
@@ -859,7 +859,7 @@ def test_notes_posted_during_transcript_imports_never_deadlock():
 
 def delete_first_sentence_while_saving(episode, monkeypatch):
     """An import deletes the sentence after the form checked it, before the note is saved."""
-    from episodes import discussion
+    from notes import views as discussion
 
     def render_while_the_transcript_changes(body):
         episode.sentences.filter(position=1).delete()
@@ -884,7 +884,7 @@ def test_a_note_whose_passage_went_while_saving_comes_back_with_its_text(client,
 def test_a_reply_whose_passage_went_while_saving_is_refused_clearly(client, episode, ann, bob, monkeypatch):
     thread = make_anchored_note(episode, bob, 1)
     delete_first_sentence_while_saving(episode, monkeypatch)
-    response = client.post(reverse("episodes:note_reply", args=[thread.pk]),
+    response = client.post(reverse("notes:reply", args=[thread.pk]),
                            {"body": "Yes.", "idempotency_key": "r-gone"}, headers=HTMX)
     assert response.status_code == 409 and "send your reply again" in response.content.decode()
     assert not Note.objects.filter(parent__isnull=False).exists()

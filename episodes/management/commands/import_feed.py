@@ -12,8 +12,8 @@ the feed stops the import with nothing written; see episodes/feed_import.py.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from episodes.feed_import import import_feed, read_feed_source
-from episodes.feed_parse import FeedError
+from episodes.feeds.imports import import_feed, read_feed_source
+from episodes.feeds.parse import FeedError
 
 
 class Command(BaseCommand):
