@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from episodes.events import Event
+from timeline.models import Event
 from episodes.linking import alias_report, build_linker
 from episodes.models import Citation, Mention, Person, Source, Term
 
