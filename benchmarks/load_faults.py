@@ -377,7 +377,7 @@ def inspect_notes(run_id):
             ),
         })
     # The badges anonymous readers see are written by each note's transaction
-    # (episodes/notes.py): after concurrent posts they must equal a fresh count.
+    # (notes/models.py): after concurrent posts they must equal a fresh count.
     from django.contrib.auth.models import AnonymousUser
 
     from episodes.models import Episode

@@ -1,8 +1,8 @@
 """
 The files a feed points at: JSON chapters, and timed transcripts (WebVTT,
 SRT, Podcasting 2.0 JSON) that give an episode its text and timings through
-the project's own importers (episodes/formats.py, importers.py,
-timed_import.py). Fetched before the import's transaction opens, spooled to
+the project's own importers (episodes/timings/formats.py, episodes/transcripts.py,
+episodes/timings/imports.py). Fetched before the import's transaction opens, spooled to
 a temporary folder, read back while it writes.
 """
 

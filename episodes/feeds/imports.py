@@ -2,9 +2,9 @@
 Import a podcast's RSS feed: the channel into the one Podcast row, each item
 into an Episode with its credits, chapters and transcript links.
 
-Three phases. Read the feed (episodes/feed_parse.py): anything fatal stops
+Three phases. Read the feed (episodes/feeds/parse.py): anything fatal stops
 here. Fetch the files it points at (chapters, timed transcripts; see
-episodes/feed_files.py), outside any transaction; a file that cannot be had
+episodes/feeds/files.py), outside any transaction; a file that cannot be had
 is noted, not fatal. Then write everything in one transaction, so a
 failure leaves the database as it was.
 

@@ -194,7 +194,7 @@ def transcript_links(request, episode):
 
 
 def has_chapters(episode):
-    """Editors' chapters, or chapters we can derive from a timed transcript (episodes/chapters.py)."""
+    """Editors' chapters, or chapters we can derive from a timed transcript (episodes/feeds/chapters.py)."""
     return episode.has_chapters or (episode.has_sentences and episode.is_timed())
 
 

@@ -112,7 +112,7 @@ class Episode(models.Model):
     # With transcript_rendered_at, says when the page last changed (ETags, page cache).
     updated = models.DateTimeField(auto_now=True)
     # The note badges anonymous readers see, [[paragraph, threads], …]: written
-    # whenever a note or the transcript changes (episodes/notes.py), so their
+    # whenever a note or the transcript changes (notes/models.py), so their
     # pages need no note query.
     public_note_counts = models.JSONField(default=list, blank=True, editable=False)
 
