@@ -115,6 +115,7 @@ def pages(demo):
         ("/timeline/", None),
         ("/timeline/?person=nikolai-yezhov", None),
         ("/moderation/", "moderator"),
+        ("/suggestions/", "moderator"),
         (EPISODE + "review/", "moderator"),
         (EPISODE + "review/?show=review", "moderator"),
         ("/accounts/login/", None),
@@ -146,6 +147,8 @@ NOT_PAGES = {
     "episodes:podcast_feed": "RSS",
     "episodes:chapters": "JSON",
     "healthz": "plain text",
+    "favicon": "a redirect to the icon",
+    "suggestions:decide": "POST only",
     "robots_txt": "plain text",
     "sitemap": "XML",
 }

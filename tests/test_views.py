@@ -159,3 +159,8 @@ def test_query_counts_do_not_grow_with_sentences_or_mentions(client, django_asse
     large_episode(300)
     with django_assert_max_num_queries(limit):
         get(client, url)
+
+
+def test_the_favicon_is_where_browsers_look_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
