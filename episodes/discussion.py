@@ -8,8 +8,12 @@ key, so a double click, a resubmitted form or a retried request makes one
 note, never two.
 """
 
+import json
+import re
 import uuid
+from bisect import bisect_left, bisect_right
 from functools import wraps
+from itertools import accumulate
 
 from django import forms
 from django.conf import settings
@@ -275,13 +279,27 @@ def paragraph_param(request):
     return int(value) if value.isdigit() and 0 < int(value) < 100_000 else None
 
 
+PASSAGE = re.compile(r"([0-9]{1,6})-([0-9]{1,6})")
+
+
+def passage_param(request):
+    """(first, last) sentence positions from ?passage=12-30 (a segment's badge links so), or None."""
+    match = PASSAGE.fullmatch(request.GET.get("passage", ""))
+    if not match or int(match[1]) > int(match[2]):
+        return None
+    return int(match[1]), int(match[2])
+
+
 def discussion_context(request, episode, *, form=None):
     user = request.user
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "position"
     paragraph = paragraph_param(request)
+    passage = passage_param(request)
     threads = threads_for(user, episode)
     if paragraph:
         threads = threads.filter(first_sentence__paragraph=paragraph)
+    if passage:
+        threads = threads.filter(first_sentence__position__range=passage)
     threads = threads.order_by("-created", "-pk") if sort == "time" else threads.in_reading_order()
     threads = shown(threads, episode)
     context = base_context(
@@ -290,6 +308,7 @@ def discussion_context(request, episode, *, form=None):
         sort=sort,
         sorts=SORTS,
         paragraph=paragraph,
+        passage=passage,
         threads=[thread for thread in threads if not thread.orphaned],
         orphans=[thread for thread in threads if thread.orphaned],
     )
@@ -308,29 +327,41 @@ def note_list(request, slug):
     return render(request, TEMPLATE + "#discussion" if request.htmx else TEMPLATE, context)
 
 
-def paragraph_note_counts(user, episode):
-    """{paragraph: visible threads beside it}; anonymous readers' were counted at write time."""
+def sentence_note_counts(user, episode):
+    """{first sentence position: visible threads there}; anonymous readers' were counted at write time."""
     if not user.is_authenticated:
         return dict(episode.public_note_counts)
     return Note.objects.filter(episode=episode).visible_to(user).badge_counts()
 
 
+# The opening tag of each segment in the stored transcript (templates/episodes/transcript.html).
+SEGMENT_OPENING = re.compile(r'<div class="segment" id="seg-([0-9]+)" data-first="([0-9]+)" data-last="([0-9]+)">')
+
+
 def add_note_badges(transcript, episode, counts):
-    """Insert a link to each paragraph's notes into the stored transcript HTML (per request)."""
+    """Insert a link to each segment's notes into the stored transcript HTML (per request)."""
+    positions = sorted((position, count) for position, count in counts.items() if position is not None)
+    if not positions:
+        return transcript
+    starts = [position for position, _ in positions]
+    running = list(accumulate((count for _, count in positions), initial=0))
     url = cached_reverse("episodes:notes", episode.slug)
-    for paragraph, count in counts.items():
-        opening = f'<p class="paragraph" id="p-{paragraph}"'
-        at = transcript.find(opening)
-        if paragraph is None or at < 0:
-            continue
-        end = transcript.index(">", at) + 1
-        badge = format_html(
-            '<a class="note-badge" href="{}?paragraph={}" data-paragraph="{}" '
-            'aria-label="{} note{} on this paragraph">{}</a>',
-            url, paragraph, paragraph, count, "" if count == 1 else "s", count,
-        )
-        transcript = transcript[:end] + badge + transcript[end:]
-    return transcript
+    parts, cursor = [], 0
+    for match in SEGMENT_OPENING.finditer(transcript):
+        number, first, last = match[1], int(match[2]), int(match[3])
+        count = running[bisect_right(starts, last)] - running[bisect_left(starts, first)]
+        if count:
+            parts += [
+                transcript[cursor : match.end()],
+                format_html(
+                    '<a class="note-badge" href="{}?passage={}-{}" data-segment="{}" '
+                    'aria-label="{} note{} on this passage">{}</a>',
+                    url, first, last, number, count, "" if count == 1 else "s", count,
+                ),
+            ]
+            cursor = match.end()
+    parts.append(transcript[cursor:])
+    return "".join(parts)
 
 
 def episode_notes_context(request, episode, counts):
@@ -354,12 +385,8 @@ def after_create(request, episode, note):
     if request.htmx.target == "discussion":
         return render(request, TEMPLATE + "#discussion", discussion_context(request, episode))
     note.episode = episode
-    paragraph = note.first_sentence.paragraph if note.first_sentence else None
-    created = {
-        "note": note,
-        "paragraph": paragraph,
-        "count": paragraph_note_counts(request.user, episode).get(paragraph, 0),
-    }
+    # notes.js sums these over the note's segment for its badge (segments live in the page).
+    created = {"note": note, "counts": json.dumps(sentence_note_counts(request.user, episode))}
     context = base_context(request, episode, compose=compose_context(episode, created=created, target="compose"))
     return render(request, TEMPLATE + "#compose", context)
 

@@ -34,13 +34,16 @@ class NoteQuerySet(models.QuerySet):
         return self.order_by("orphaned", "first_sentence__position", "position_start", "created")
 
     def badge_counts(self):
-        """{paragraph: threads beside it}: the badges on the transcript, in one aggregate query."""
+        """
+        {first sentence position: threads starting there}, in one aggregate
+        query: the transcript's badges sum them over each segment.
+        """
         return dict(
             self.filter(deleted_at__isnull=True, orphaned=False)
             .threads()
-            .values_list("first_sentence__paragraph")
+            .values_list("first_sentence__position")
             .annotate(count=Count("pk"))
-            .values_list("first_sentence__paragraph", "count")
+            .values_list("first_sentence__position", "count")
         )
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from .audio import ranged_file_response
 from .browse import home_context, neighbours
-from .discussion import add_note_badges, episode_notes_context, paragraph_note_counts
+from .discussion import add_note_badges, episode_notes_context, sentence_note_counts
 from .exports import FORMATS, TIMED_FORMATS
 from .models import Citation, Episode, Person, Source, Term
 from .moments import format_moment, parse_moment
@@ -46,7 +46,7 @@ def episode_detail(request, slug):
     episode = get_object_or_404(episodes, slug=slug)
     # Previous/next by number and within the series (the page links them).
     episode.neighbours = neighbours(episode)
-    return episode_page(request, episode, paragraph_note_counts(request.user, episode))
+    return episode_page(request, episode, sentence_note_counts(request.user, episode))
 
 
 @conditional_episode_page
