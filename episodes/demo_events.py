@@ -8,27 +8,11 @@ matches exactly one sentence stops the load with a message saying which.
 Called from load_demo, inside its transaction.
 """
 
-from .demo_content import DemoContentError, require, upsert
+from .demo_content import DemoContentError, require, resolve_quotes, upsert
 from .events import Event, last_day, parse_partial_date
 from .models import Person, Term
 
 KEYS = {"slug", "title", "date", "end_date", "description", "people", "terms", "quotes"}
-
-
-def resolve_quotes(quotes, sentences, where):
-    """The sentences holding each quote, in the order given; each quote in exactly one."""
-    if not isinstance(quotes, list) or not quotes:
-        raise DemoContentError(f"{where}: 'quotes' should list words from the sentences that tell it.")
-    found = []
-    for quote in quotes:
-        matches = [sentence for sentence in sentences if str(quote) in sentence.text]
-        if len(matches) != 1:
-            raise DemoContentError(
-                f"{where}: the quote {quote!r} is in {len(matches)} sentences of the episode; "
-                "it must be in exactly one."
-            )
-        found.append(matches[0])
-    return found
 
 
 def resolve_slugs(model, slugs, where, key):
