@@ -140,12 +140,26 @@
   window.addEventListener("scroll", () => { if (!autoScrolling) stopFollowing(); }, { passive: true });
 
   // ---- the Now panel -------------------------------------------------------
+  // Each segment's list is built once and kept: seeking back and forth allocates nothing.
+  const nowItems = new WeakMap();
+
   function updateNow(segment) {
     if (!nowList || segment === currentSegment) return;
     currentSegment = segment;
+    let items = segment ? nowItems.get(segment) : [];
+    if (!items) {
+      items = nowItemsOf(segment);
+      nowItems.set(segment, items);
+    }
+    nowList.replaceChildren(...items);
+    nowEmpty.hidden = items.length > 0;
+    if (!items.length) nowEmpty.textContent = "No glossary terms or people in this passage.";
+  }
+
+  function nowItemsOf(segment) {
     const seen = new Set();
     const items = [];
-    for (const mention of segment ? segment.querySelectorAll("a.mention[data-popover]") : []) {
+    for (const mention of segment.querySelectorAll("a.mention[data-popover]")) {
       const id = mention.dataset.popover;
       if (seen.has(id)) continue;
       seen.add(id);
@@ -160,9 +174,7 @@
       item.append(link);
       items.push(item);
     }
-    nowList.replaceChildren(...items);
-    nowEmpty.hidden = items.length > 0;
-    if (!items.length) nowEmpty.textContent = "No glossary terms or people in this passage.";
+    return items;
   }
 
   // ---- the current word (CSS Custom Highlight API, no DOM changes) -------
