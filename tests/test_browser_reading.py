@@ -112,8 +112,16 @@ def test_a_citation_previews_in_place_and_following_goes_on(site, page):
         "id => document.querySelector('.sentence[aria-current=\"true\"]').id !== id", arg=reading, timeout=20_000
     )
     assert not page.evaluate("document.getElementById('audio').paused")
-    page.keyboard.press("Escape")
+    # Following carries the page on, far from the marker; closing the preview leaves it there.
+    page.evaluate("document.getElementById('audio').currentTime = 900")
+    page.wait_for_function("() => document.getElementById('s-88').getBoundingClientRect().top < innerHeight")
+    page.wait_for_timeout(300)  # the follow scroll settles
+    at = page.evaluate("scrollY")
+    page.mouse.click(5, 300)  # outside the preview, on nothing: light dismiss
     expect(preview).to_be_hidden()
+    page.wait_for_timeout(600)  # a focus scroll is smooth here: give it time to show
+    assert abs(page.evaluate("scrollY") - at) < 100  # focus went back to the marker without scrolling to it
+    expect(page.get_by_role("button", name="Back to now")).to_be_hidden()
 
 
 def test_a_segments_time_plays_from_there_in_place(site, page):

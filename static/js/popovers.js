@@ -56,7 +56,7 @@
     trigger = null;
     link.setAttribute("aria-expanded", "false");
     if (popover.contains(document.activeElement) || document.activeElement === document.body) {
-      link.focus();
+      link.focus({ preventScroll: true }); // never move the page: following may have scrolled on
     }
   }
 
