@@ -99,6 +99,7 @@ def pages(demo):
         (EPISODE + "?t=600", None),
         (EPISODE, "reader"),
         (EPISODE + "notes/", None),
+        (EPISODE + "notes/?passage=1-9", None),  # a segment's note badge leads here
         (EPISODE + "notes/", "reader"),
         (EPISODE + "notes/new/?paragraph=1", "reader"),
         (f"/notes/{note.pk}/edit/", "reader"),
