@@ -8,7 +8,7 @@ from episodes.transcripts import import_transcript
 from suggestions.finder import Finder
 from suggestions.models import RejectedName, Suggestion
 from suggestions.suggesting import suggest_for
-from tests.factories import make_episode, make_person, make_sentences, make_user
+from tests.factories import make_episode, make_person, make_user
 
 TEXT = (
     "In March 1932 Martemian Ryutin wrote a platform against Stalin.\n\n"
