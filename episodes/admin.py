@@ -1,7 +1,8 @@
 """
 The editor's workspace: episodes and their sentences, the glossary, people
 and sources. Saving anything the linker reads queues a relink, so pages
-never compute links themselves.
+never compute links themselves; an edit to a term's or person's names shows
+the links it would change first (admin_links.py).
 """
 
 from django import forms
@@ -9,6 +10,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
 
+from .admin_links import AmbiguityRuleInline, PreviewLinksMixin, ScopedAliasInline
 from .feeds import admin as feeds_admin  # noqa: F401  registers Podcast, with its "Import feed" page
 from .models import Citation, Episode, Mention, Person, Sentence, Source, Term
 from episodes.tasks import relink_episodes
@@ -147,7 +149,7 @@ class SentenceAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Term)
-class TermAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
+class TermAdmin(PreviewLinksMixin, RelinkOnSaveMixin, admin.ModelAdmin):
     list_display = ["name", "category", "definition"]
     list_filter = ["category"]
     search_fields = ["name", "aliases", "definition"]
@@ -157,10 +159,11 @@ class TermAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "category", "aliases", "definition"]}),
         ("Entry", {"fields": ["article", "episode_wording", "related", "reference"]}),
     ]
+    inlines = [ScopedAliasInline, AmbiguityRuleInline]
 
 
 @admin.register(Person)
-class PersonAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
+class PersonAdmin(PreviewLinksMixin, RelinkOnSaveMixin, admin.ModelAdmin):
     list_display = ["name", "born", "died", "role"]
     search_fields = ["name", "full_name", "aliases", "role"]
     prepopulated_fields = {"slug": ["name"]}
@@ -168,6 +171,7 @@ class PersonAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "full_name", "slug", "aliases", ("born", "died"), "role"]}),
         ("Entry", {"fields": ["biography", "reference"]}),
     ]
+    inlines = [ScopedAliasInline, AmbiguityRuleInline]
 
 
 @admin.register(Mention)

@@ -15,23 +15,27 @@ Ranking: within terms, people and sources an exact name or alias comes
 first, then matches in names, then full-text relevance. Transcript moments
 are ranked by relevance, ties broken by episode and position; a query that
 names a term or person also finds the sentences where that entry is
-mentioned under any of its names (Ezhov finds Yezhov).
+mentioned under any of its names (Ezhov finds Yezhov), each within the scope
+the linker gives it: a site-wide alias everywhere, an alias of one episode
+or series (episodes.models.ScopedAlias) only in that episode's or series'
+sentences.
 """
 
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import F
+from django.db.models import Case, F, Q, When
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from rapidfuzz import fuzz, process
 
 from .extensions import search_groups
-from .models import Person, Sentence, Source, Term
+from .models import Episode, Person, ScopedAlias, Sentence, Source, Term
 
 MAX_QUERY_CHARS = 300
 MAX_TOKENS = 10
@@ -110,6 +114,10 @@ class SQLiteBackend:
             expression = f'({expression}) OR "{" ".join(names)}"'
         return expression
 
+    @staticmethod
+    def match_any(alternatives):
+        return " OR ".join(f'"{" ".join(names)}"' for names in alternatives)
+
     def entity_hits(self, model, parsed):
         """(pk, search_names) of matching entries, most relevant first: one statement."""
         table = model._meta.db_table
@@ -125,38 +133,65 @@ class SQLiteBackend:
             )
             return cursor.fetchall()
 
-    def moments(self, parsed, alternatives, offset, limit):
-        expression = self.match(parsed, alternatives)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM episodes_sentence_fts WHERE episodes_sentence_fts MATCH %s",
-                [expression],
+    def sentence_hits(self, parsed, expansion, columns, limit=None):
+        """
+        SQL selecting `columns` of the matching sentences, one SELECT per part
+        (at most `limit` rows each), and its parameters: the query with the
+        site-wide names everywhere, and each scope's names within its episodes.
+        """
+        parts = [(self.match(parsed, expansion.everywhere), ())]
+        parts += [(self.match_any(names), tuple(episodes)) for episodes, names in expansion.scoped.items()]
+        selects, params = [], []
+        for expression, episodes in parts:
+            within = (
+                f" AND rowid IN (SELECT id FROM episodes_sentence WHERE episode_id IN "
+                f"({', '.join(['%s'] * len(episodes))}))" if episodes else ""
             )
+            select = (
+                f"SELECT {columns} FROM episodes_sentence_fts WHERE episodes_sentence_fts MATCH %s{within}"
+            )
+            selects.append(f"SELECT * FROM ({select} LIMIT {limit})" if limit else select)
+            params += [expression, *episodes]
+        return selects, params
+
+    def moments(self, parsed, expansion, offset, limit):
+        found, found_params = self.sentence_hits(parsed, expansion, "rowid")
+        ranked, ranked_params = self.sentence_hits(
+            parsed, expansion, "rowid, bm25(episodes_sentence_fts) AS rank", limit=CANDIDATES
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({' UNION '.join(found)})", found_params)
             count = cursor.fetchone()[0]
-            # Rank at most CANDIDATES hits, then highlight only the page shown.
+            # Rank at most CANDIDATES hits a part, then highlight only the page shown.
             cursor.execute(
                 f"""
-                SELECT hit.rowid FROM (
-                    SELECT rowid, bm25(episodes_sentence_fts) AS rank
-                    FROM episodes_sentence_fts WHERE episodes_sentence_fts MATCH %s LIMIT {CANDIDATES}
+                SELECT hit.rowid, s.episode_id FROM (
+                    SELECT rowid, min(rank) AS rank FROM ({' UNION ALL '.join(ranked)}) GROUP BY rowid
                 ) AS hit
                 JOIN episodes_sentence AS s ON s.id = hit.rowid
                 JOIN episodes_episode AS e ON e.id = s.episode_id
                 ORDER BY hit.rank, e.number, s.position
                 LIMIT %s OFFSET %s
                 """,
-                [expression, limit, offset],
+                [*ranked_params, limit, offset],
             )
-            ids = [row[0] for row in cursor.fetchall()]
-            if not ids:
+            rows = cursor.fetchall()
+            if not rows:
                 return count, []
-            cursor.execute(
-                "SELECT rowid, highlight(episodes_sentence_fts, 0, %s, %s) FROM episodes_sentence_fts "
-                f"WHERE episodes_sentence_fts MATCH %s AND rowid IN ({', '.join(['%s'] * len(ids))})",
-                [MARK_START, MARK_END, expression, *ids],
-            )
-            marked_text = dict(cursor.fetchall())
-            return count, [(pk, marked_text.get(pk, "")) for pk in ids]
+            # Each sentence is highlighted with the names that hold in its episode.
+            by_expression = {}
+            for pk, episode in rows:
+                expression = self.match(parsed, expansion.names_in(episode))
+                by_expression.setdefault(expression, []).append(pk)
+            marked_text = {}
+            for expression, ids in by_expression.items():
+                cursor.execute(
+                    "SELECT rowid, highlight(episodes_sentence_fts, 0, %s, %s) FROM episodes_sentence_fts "
+                    f"WHERE episodes_sentence_fts MATCH %s AND rowid IN ({', '.join(['%s'] * len(ids))})",
+                    [MARK_START, MARK_END, expression, *ids],
+                )
+                marked_text.update(cursor.fetchall())
+            return count, [(pk, marked_text.get(pk, "")) for pk, _ in rows]
 
     def similar_names(self, model, text):
         """(pk, name line, score) of entries whose names are close to the text."""
@@ -200,25 +235,35 @@ class PostgresBackend:
             .values_list("pk", "search_names")[:ENTITY_LIMIT]
         )
 
-    def moments(self, parsed, alternatives, offset, limit):
-        query = self.tsquery(parsed, alternatives)
-        matching = Sentence.objects.filter(search_vector=query)
+    def moments(self, parsed, expansion, offset, limit):
+        query = self.tsquery(parsed, expansion.everywhere)
+        found = Q(search_vector=query)
+        # Each scope's names find sentences of its episodes only, and are
+        # ranked and highlighted only there.
+        ranked, scoped = query, []
+        for episodes, names in expansion.scoped.items():
+            within = self.tsquery(parsed, [*expansion.everywhere, *names])
+            found |= Q(search_vector=within, episode_id__in=episodes)
+            scoped.append(When(episode_id__in=episodes, then=self.headline(within)))
+            ranked = ranked | within
+        marked = Case(*scoped, default=self.headline(query)) if scoped else self.headline(query)
+        matching = Sentence.objects.filter(found)
         count = matching.count()
         rows = (
             Sentence.objects.filter(
                 pk__in=list(matching.order_by().values_list("pk", flat=True)[:CANDIDATES])
             )
-            .annotate(
-                rank=SearchRank(F("search_vector"), query),
-                marked=SearchHeadline(
-                    "text", query, config="english", start_sel=MARK_START,
-                    stop_sel=MARK_END, highlight_all=True,
-                ),
-            )
+            .annotate(rank=SearchRank(F("search_vector"), ranked), marked=marked)
             .order_by("-rank", "episode__number", "position")
             .values_list("pk", "marked")[offset : offset + limit]
         )
         return count, list(rows)
+
+    @staticmethod
+    def headline(query):
+        return SearchHeadline(
+            "text", query, config="english", start_sel=MARK_START, stop_sel=MARK_END, highlight_all=True,
+        )
 
     def similar_names(self, model, text):
         # trigram_word_similar is the %> operator, which the trigram GIN index
@@ -311,15 +356,47 @@ def fetch_in_order(queryset, ids):
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def entity_names(model, ids):
-    """Each entry's names as word lists: the alternatives a transcript search also tries."""
-    alternatives = []
-    for names in model.objects.filter(pk__in=ids).values_list("search_names", flat=True):
-        for line in names.splitlines():
-            words = WORD.findall(normalise(line))
-            if words and len(words) <= 6:
-                alternatives.append(words)
-    return alternatives
+def name_words(name):
+    """A name as the words a transcript search tries; None for a name too long to be worth it."""
+    words = WORD.findall(normalise(name))
+    return words if words and len(words) <= 6 else None
+
+
+@dataclass
+class Expansion:
+    """
+    The names a transcript search also tries, as word lists: the entries'
+    site-wide names everywhere, and their scoped aliases by the episodes
+    (a frozenset of pks) where they hold.
+    """
+
+    everywhere: list = field(default_factory=list)
+    scoped: dict = field(default_factory=dict)
+
+    def add(self, model, ids):
+        """Add the names of the given terms or people (two or three queries; none without ids)."""
+        if not ids:
+            return
+        for names in model.objects.filter(pk__in=ids).values_list("search_names", flat=True):
+            self.everywhere += filter(None, map(name_words, names.splitlines()))
+        aliases = list(
+            ScopedAlias.objects.filter(**{f"{model._meta.model_name}__in": ids})
+            .values_list("text", "episode_id", "series_id")
+        )
+        series = {pk for _, _, pk in aliases if pk is not None}
+        in_series = defaultdict(set)
+        for episode, series_id in Episode.objects.filter(series__in=series).values_list("pk", "series_id"):
+            in_series[series_id].add(episode)
+        for text, episode, series_id in aliases:
+            episodes = frozenset([episode] if episode is not None else in_series[series_id])
+            if (words := name_words(text)) and episodes:
+                self.scoped.setdefault(episodes, []).append(words)
+
+    def names_in(self, episode):
+        """Every name that holds in an episode (by pk)."""
+        return self.everywhere + [
+            words for episodes, names in self.scoped.items() if episode in episodes for words in names
+        ]
 
 
 ENTITY_GROUPS = ("terms", "people", "sources")
@@ -339,7 +416,7 @@ def search(raw, group=None, page=1, per_page=20):
         return results
     engine = backend()
     offset = (results.page - 1) * per_page
-    alternatives = []
+    expansion = Expansion()
     best_guess = None
     found = {key: search_entities(engine, GROUPS[key][1], parsed) for key in ENTITY_GROUPS}
     fuzzy = might_be_a_typo(parsed) and not any(ids for ids, _ in found.values())
@@ -355,7 +432,7 @@ def search(raw, group=None, page=1, per_page=20):
         label, model = GROUPS[key]
         ids, exact = found[key]
         if key != "sources":
-            alternatives += entity_names(model, exact)
+            expansion.add(model, exact)
         page_ids = ids[offset : offset + per_page] if active == key else ids[:5]
         items = fetch_in_order(model.objects.all(), page_ids) if active in (None, key) else []
         group_is_fuzzy = fuzzy and bool(ids)
@@ -364,7 +441,7 @@ def search(raw, group=None, page=1, per_page=20):
         )
 
     count, rows = engine.moments(
-        parsed, alternatives, offset if active == "moments" else 0, per_page if active == "moments" else 10
+        parsed, expansion, offset if active == "moments" else 0, per_page if active == "moments" else 10
     )
     sentences = Sentence.objects.select_related("episode").in_bulk([pk for pk, _ in rows])
     moments = []

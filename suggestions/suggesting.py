@@ -94,8 +94,7 @@ def accept_as_alias(suggestion, entry, user):
         Episode.objects.filter(pk=suggestion.episode_id).lock_for_writing()
         entry = type(entry).objects.select_for_update().get(pk=entry.pk)
         if normalise(suggestion.name) not in {normalise(alias) for alias in [entry.name, *entry.alias_list]}:
-            entry.aliases = "\n".join([*entry.alias_list, suggestion.name])
-            entry.save(update_fields=["aliases"])
+            entry.add_alias(suggestion.name)  # everywhere: a spelling of a name is one in every episode
         decide(suggestion, user, Suggestion.Status.ACCEPTED, entry)
         relink_episode(suggestion.episode)
         transaction.on_commit(lambda: relink_episodes.enqueue(None))

@@ -73,6 +73,9 @@ def test_accept_one_as_a_new_entry_one_as_an_alias_and_reject_one(live_server, p
     page.locator("#id_role").fill("Party official who wrote the 1932 platform against Stalin.")
     page.locator("#id_aliases").fill("Ryutin")
     page.get_by_role("button", name="Save", exact=True).click()
+    # The new name links in the episode: the admin shows what it would link before saving.
+    expect(page.get_by_text("Martemian Ryutin").first).to_be_visible()
+    page.get_by_role("button", name="Apply").click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     ryutin = Suggestion.objects.get(episode=episode, name="Martemian Ryutin")
     assert ryutin.status == Suggestion.Status.ACCEPTED and ryutin.person == Person.objects.get(slug="martemian-ryutin")

@@ -148,9 +148,11 @@ def test_four_thousand_words_against_four_thousand_word_cues_is_fast():
             heard.append("uh")
         heard.append(word)
     cues = [Cue(n * 0.4, n * 0.4 + 0.3, word) for n, word in enumerate(heard)]
-    began = time.perf_counter()
+    # CPU time, not wall time: a busy machine must not fail it; a quadratic mapping
+    # (tens of seconds here) still does.
+    began = time.process_time()
     mapping = map_cues(cues, sentences)
-    elapsed = time.perf_counter() - began
+    spent = time.process_time() - began
     assert mapping.matched_words / mapping.total_words > 0.9
     assert all(t.words for t in mapping.timings)
-    assert elapsed < 1.0, f"map_cues took {elapsed:.2f}s"
+    assert spent < 2.0, f"map_cues took {spent:.2f} s of CPU"

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils.html import escape
 
-from episodes.models import Citation, Episode, Mention, Person, Source, Term
+from episodes.models import AmbiguityRule, Citation, Episode, Mention, Person, ScopedAlias, Source, Term
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def loaded():
 
 
 def counts():
-    return [model.objects.count() for model in (Episode, Term, Person, Source, Citation, Mention)]
+    return [model.objects.count() for model in (Episode, Term, Person, Source, Citation, Mention, ScopedAlias, AmbiguityRule)]
 
 
 def test_demo_loads_episode_138_with_enough_content(loaded):
@@ -66,7 +66,9 @@ def test_no_alias_belongs_to_two_entries():
     seen = {}
     for name in ("terms.yaml", "people.yaml"):
         for entry in yaml.safe_load((DEMO / name).read_text()):
-            for alias in [entry["name"], *entry.get("aliases", [])]:
+            scoped = [alias for key in ("aliases_in_episode", "aliases_in_series")
+                      for aliases in (entry.get(key) or {}).values() for alias in aliases]
+            for alias in [entry["name"], *entry.get("aliases", []), *scoped]:
                 key = alias.casefold()
                 assert seen.setdefault(key, entry["slug"]) == entry["slug"], alias
 
@@ -129,3 +131,24 @@ def test_a_chapter_whose_quote_is_not_in_exactly_one_sentence_is_refused(loaded,
     with pytest.raises(CommandError, match="'Stalin' is in [0-9]+ sentences"):
         call_command("load_demo", "--no-narration", directory=tmp_path, verbosity=0)
     assert list(loaded.chapters.values_list("pk", flat=True)) == before
+
+
+def test_scoped_aliases_and_ambiguity_rules_are_loaded(loaded):
+    assert ScopedAlias.objects.filter(term__slug="trial-of-the-twenty-one", text="third show trial",
+                                      episode=loaded).exists()
+    assert ScopedAlias.objects.filter(term__slug="party-purge", text="party purge", series=loaded.series).exists()
+    assert AmbiguityRule.objects.filter(person__slug="sergei-kirov", alias="Kirov", phrase="Kirov Plant").exists()
+    assert AmbiguityRule.objects.filter(person__slug="alexander-yakovlev", alias="", phrase="aircraft").exists()
+
+
+def test_a_scoped_alias_for_an_unknown_episode_is_refused(loaded, tmp_path):
+    for name in ("episode.yaml", "people.yaml", "sources.yaml", "events.yaml", "138-the-great-purges.txt"):
+        (tmp_path / name).write_bytes((DEMO / name).read_bytes())
+    (tmp_path / "terms.yaml").write_text(
+        "- name: Ghost trial\n  slug: ghost-trial\n  category: event\n  definition: A trial.\n"
+        "  aliases_in_episode:\n    999-nowhere: [the ghost trial]\n"
+    )
+    before = counts()
+    with pytest.raises(CommandError, match="999-nowhere"):
+        call_command("load_demo", "--no-narration", directory=tmp_path, verbosity=0)
+    assert counts() == before

@@ -1,7 +1,8 @@
 """
 The demo's corrections from the fact check of issue 19, each with its
-evidence in a source note, and the episode's own wordings linked where it
-says them and nowhere else.
+evidence in a source note, the episode's own wordings linked where it says
+them and nowhere else, and names kept from linking where they mean
+something else.
 """
 
 import re
@@ -9,8 +10,9 @@ import re
 import pytest
 
 from timeline.models import Event
-from episodes.linking import alias_report, build_linker
-from episodes.models import Citation, Mention, Person, Source, Term
+from episodes.linking import alias_report, build_linker, relink_episode
+from episodes.models import Citation, Mention, Person, ScopedAlias, Sentence, Source, Term
+from tests.factories import make_episode, make_sentences
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +164,104 @@ def test_the_report_on_the_demo_matches_its_stored_mentions(demo):
     aliases = {(entry.entry.slug, alias.alias): dict(alias.episodes) for entry in report for alias in entry.aliases}
     assert aliases["joseph-stalin", "Koba"] == {}
     assert aliases["trial-of-the-sixteen", "another show trial"] == {"138-the-great-purges": 1}
+
+
+# ---- issue 19, part 2: the episode's own wording is scoped to it; names that mean other things ----
+
+EPISODE_WORDING = {
+    "kirov-trials-1934-1935": ["first of these trials", "initial trials"],
+    "trial-of-the-sixteen": ["another show trial"],
+    "trial-of-the-seventeen": ["second major show trial"],
+    "trial-of-the-twenty-one": ["third show trial"],
+    "nkvd-national-operations": ["based simply on your ethnicity"],
+    "left-opposition": ["former opposition leaders", "anti-Stalin opposition"],
+    "rehabilitation": ["Soviet investigations"],
+}
+
+
+def test_the_episodes_own_wording_is_an_alias_of_that_episode_only(demo):
+    for slug, wordings in EPISODE_WORDING.items():
+        term = Term.objects.get(slug=slug)
+        scoped = ScopedAlias.objects.filter(term=term).values_list("text", "episode__slug", "series_id")
+        for wording in wordings:
+            assert (wording, "138-the-great-purges", None) in scoped, (slug, wording)
+            assert wording.lower() not in term.aliases.lower(), (slug, wording)
+
+
+def test_the_episodes_own_wording_links_nothing_in_another_episode(demo):
+    """Another episode saying the same words links none of those entries (a plain "show trial" is still one)."""
+    sentences = [wording[0].upper() + wording[1:] + "." for wordings in EPISODE_WORDING.values() for wording in wordings]
+    other = make_episode(number=139, slug="139-the-red-army", series="The Soviet Union")
+    make_sentences(other, *sentences)
+    relink_episode(other)
+    linked = Mention.objects.filter(sentence__episode=other, term__isnull=False).values_list("term__slug", flat=True)
+    assert set(linked) == {"show-trial"}
+
+
+def test_series_wording_links_in_the_series_only(demo):
+    soviet = make_episode(number=139, series="The Soviet Union")
+    germany = make_episode(number=95, series="Germany")
+    for episode in (soviet, germany):
+        make_sentences(episode, "A party purge followed, then a national operation.")
+        relink_episode(episode)
+    linked = Mention.objects.filter(sentence__episode=soviet).values_list("term__slug", flat=True)
+    assert sorted(linked) == ["nkvd-national-operations", "party-purge"]
+    assert not Mention.objects.filter(sentence__episode=germany).exists()
+
+
+@pytest.mark.parametrize("text, name, slug", [
+    ("The Kirov Plant built heavy tanks.", "Kirov", "sergei-kirov"),
+    ("The cruiser Kirov shelled Finnish positions.", "Kirov", "sergei-kirov"),
+    ("Finnish soldiers threw Molotov cocktails at Soviet tanks.", "Molotov", "vyacheslav-molotov"),
+    ("Warships were built at the Nikolaev shipyards.", "Nikolaev", "leonid-nikolaev"),
+    ("Soviet advisers went to the Spanish Civil War.", "Civil War", "russian-civil-war"),
+    ("The Finnish Civil War of 1918 ended in a White victory.", "Civil War", "russian-civil-war"),
+    ("The Chinese Communist Party set out on the Long March.", "Communist Party", "communist-party"),
+    ("The German Communist Party was crushed in 1933.", "Communist Party", "communist-party"),
+    ("The Chinese Red Army crossed the Dadu River.", "Red Army", "red-army"),
+    ("The Finnish Whites took Tampere in April 1918.", "Whites", "white-movement"),
+    ("Yakovlev's new fighter aircraft went into production.", "Yakovlev", "alexander-yakovlev"),
+])
+def test_the_demos_names_do_not_link_where_they_mean_something_else(demo, text, name, slug):
+    linker = build_linker()
+    assert (name, slug) not in found(linker, text)
+
+
+@pytest.mark.parametrize("text, name, slug", [
+    ("Kirov was shot in the Smolny.", "Kirov", "sergei-kirov"),
+    ("Molotov signed the lists.", "Molotov", "vyacheslav-molotov"),
+    ("Nikolaev fired at Kirov.", "Nikolaev", "leonid-nikolaev"),
+    ("Former White officers from the civil war were shot.", "civil war", "russian-civil-war"),
+    ("They were expelled from the Communist Party.", "Communist Party", "communist-party"),
+    ("The Red Army was purged next.", "Red Army", "red-army"),
+    ("Former Whites were listed as targets.", "Whites", "white-movement"),
+    ("Yakovlev chaired the commission on rehabilitation.", "Yakovlev", "alexander-yakovlev"),
+])
+def test_the_same_names_still_link_in_their_sense(demo, text, name, slug):
+    assert (name, slug) in found(build_linker(), text)
+
+
+def found(linker, text):
+    slugs = {("term", pk): slug for pk, slug in Term.objects.values_list("pk", "slug")}
+    slugs |= {("person", pk): slug for pk, slug in Person.objects.values_list("pk", "slug")}
+    return [(text[m.start:m.end], slugs[m.target]) for m in linker.find(text)]
+
+
+def test_stalin_is_not_linked_inside_the_title_of_his_biography(demo):
+    [sentence] = Sentence.objects.filter(text__contains="Stalin: New Biography of a Dictator")
+    title_at = sentence.text.index("Stalin: New Biography")
+    spans = sentence.mentions.values_list("start", flat=True)
+    assert title_at not in spans
+    assert "Stalin" in [mention.matched_text for mention in sentence.mentions.select_related("sentence")]
+
+
+@pytest.mark.parametrize("slug", ["berlin", "moscow", "leningrad"])
+def test_place_definitions_are_not_about_the_trials(demo, slug):
+    """Berlin, Moscow and Leningrad were defined by what episode 138 tells of them."""
+    assert "trial" not in Term.objects.get(slug=slug).definition.lower()
+
+
+def test_popovers_are_written_for_the_whole_show(demo):
+    """A definition or role is shown in every episode that names the entry: none speaks of 'the episode'."""
+    popovers = [*Term.objects.values_list("slug", "definition"), *Person.objects.values_list("slug", "role")]
+    assert [slug for slug, text in popovers if "episode" in text.lower()] == []

@@ -138,13 +138,16 @@ def test_admin_relink_action_relinks(editor, small_episode, django_capture_on_co
 
 
 def test_saving_a_person_in_the_admin_relinks(editor, small_episode, django_capture_on_commit_callbacks):
+    """Applied from the preview of the links it adds (tests/test_link_preview.py)."""
     episode = small_episode["episode"]
     make_sentences(episode, "Kopelev remembered.")
     with django_capture_on_commit_callbacks(execute=True):
         response = editor.post("/admin/episodes/person/add/", {
             "name": "Lev Kopelev", "slug": "lev-kopelev", "aliases": "Kopelev",
             "role": "Writer.", "full_name": "", "biography": "", "reference": "",
-            "born": "1912", "died": "1997",
+            "born": "1912", "died": "1997", "_apply_links": "Apply",
+            "scopedalias_set-TOTAL_FORMS": "0", "scopedalias_set-INITIAL_FORMS": "0",
+            "ambiguityrule_set-TOTAL_FORMS": "0", "ambiguityrule_set-INITIAL_FORMS": "0",
         })
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Mention.objects.filter(person__slug="lev-kopelev").count() == 2

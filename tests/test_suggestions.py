@@ -173,7 +173,9 @@ def test_writing_the_new_entry_in_the_admin_accepts_the_suggestion(editor, impor
     saved = editor.post(reverse("admin:episodes_term_add"), {
         "name": "OGPU", "slug": "ogpu", "category": "organisation", "aliases": "",
         "definition": "The Soviet political police from 1923 to 1934.", "article": "", "episode_wording": "",
-        "reference": "",
+        "reference": "", "_apply_links": "Apply",
+        "scopedalias_set-TOTAL_FORMS": "0", "scopedalias_set-INITIAL_FORMS": "0",
+        "ambiguityrule_set-TOTAL_FORMS": "0", "ambiguityrule_set-INITIAL_FORMS": "0",
     })
     assert saved.status_code == 302, saved.content.decode()[:2000]
     ogpu.refresh_from_db()

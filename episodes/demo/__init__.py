@@ -24,7 +24,7 @@ from django.utils.text import slugify
 from alignment.engine.narration import NarrationUnavailable, synthesise, text_hash, write_mp3
 
 from ..linking import relink_all
-from ..models import Chapter, Citation, Episode, Person, Series, Source, Term
+from ..models import AmbiguityRule, Chapter, Citation, Episode, Person, ScopedAlias, Series, Source, Term
 from ..signals import demo_loaded
 from ..transcripts import import_transcript, read_transcript
 
@@ -57,6 +57,45 @@ def require(entry, key, where):
 
 def aliases_text(entry):
     return "\n".join(str(alias) for alias in entry.get("aliases") or [])
+
+
+def by_slug(model, slug, where, key):
+    found = model.objects.filter(slug=slug).first()
+    if found is None:
+        raise DemoContentError(f"{where}: '{key}' names {model._meta.verbose_name} {slug!r}, which does not exist.")
+    return found
+
+
+def load_alias_rules(entity, entry, where):
+    """
+    The entry's aliases for one episode or series (`aliases_in_episode`,
+    `aliases_in_series`: slug to list) and its ambiguity rules (`not_when`:
+    a list of {alias (optional: every name), near: [phrases], in_series: [slugs]}),
+    replacing the ones it had.
+    """
+    owner = {entity._meta.model_name: entity}
+    ScopedAlias.objects.filter(**owner).delete()
+    AmbiguityRule.objects.filter(**owner).delete()
+    scoped = []
+    for key, model in (("aliases_in_episode", Episode), ("aliases_in_series", Series)):
+        places = entry.get(key) or {}
+        if not isinstance(places, dict):
+            raise DemoContentError(f"{where}: '{key}' maps a slug to a list of aliases.")
+        for slug, aliases in places.items():
+            place = {model._meta.model_name: by_slug(model, slug, where, key)}
+            scoped += [ScopedAlias(**owner, **place, text=str(alias)) for alias in aliases or []]
+    rules = []
+    for rule in entry.get("not_when") or []:
+        if not isinstance(rule, dict) or not (rule.get("near") or rule.get("in_series")):
+            raise DemoContentError(f"{where}: each 'not_when' needs 'near' phrases or 'in_series' slugs.")
+        alias = str(rule.get("alias") or "")
+        rules += [AmbiguityRule(**owner, alias=alias, phrase=str(phrase)) for phrase in rule.get("near") or []]
+        rules += [
+            AmbiguityRule(**owner, alias=alias, series=by_slug(Series, slug, where, "in_series"))
+            for slug in rule.get("in_series") or []
+        ]
+    ScopedAlias.objects.bulk_create(scoped)
+    AmbiguityRule.objects.bulk_create(rules)
 
 
 def upsert(model, where, slug, values):
@@ -148,7 +187,7 @@ def load_terms(entries):
     terms = {}
     for entry in entries:
         where = f"terms.yaml ({entry.get('slug', '?')})"
-        terms[entry["slug"]] = upsert(
+        term = terms[entry["slug"]] = upsert(
             Term,
             where,
             require(entry, "slug", where),
@@ -162,6 +201,7 @@ def load_terms(entries):
                 "reference": entry.get("reference") or "",
             },
         )
+        load_alias_rules(term, entry, where)
     for entry in entries:
         related = [terms[slug] for slug in entry.get("related") or [] if slug in terms]
         terms[entry["slug"]].related.set(related)
@@ -171,7 +211,7 @@ def load_terms(entries):
 def load_people(entries):
     for entry in entries:
         where = f"people.yaml ({entry.get('slug', '?')})"
-        upsert(
+        person = upsert(
             Person,
             where,
             require(entry, "slug", where),
@@ -186,6 +226,7 @@ def load_people(entries):
                 "reference": entry.get("reference") or "",
             },
         )
+        load_alias_rules(person, entry, where)
 
 
 def load_sources(entries, episode):

@@ -1,5 +1,6 @@
 """The episodes app's models, by topic; Django and the rest of the code import them from here."""
 
+from .aliases import AmbiguityRule, ScopedAlias
 from .entries import Entity, Mention, Person, SpanInSentence, Term
 from .episode import Episode, Sentence
 from .search_fields import PostgresSearchDocument, search_document, search_names
@@ -7,7 +8,7 @@ from .show import Chapter, Credit, Podcast, Series, TranscriptLink
 from .sources import Citation, Source
 
 __all__ = [
-    "Chapter", "Citation", "Credit", "Entity", "Episode", "Mention", "Person", "Podcast",
-    "PostgresSearchDocument", "Sentence", "Series", "Source", "SpanInSentence", "Term",
+    "AmbiguityRule", "Chapter", "Citation", "Credit", "Entity", "Episode", "Mention", "Person", "Podcast",
+    "PostgresSearchDocument", "ScopedAlias", "Sentence", "Series", "Source", "SpanInSentence", "Term",
     "TranscriptLink", "search_document", "search_names",
 ]

@@ -7,6 +7,13 @@ from ..reverse_cache import cached_reverse
 from .search_fields import search_document, search_names
 
 
+def exactly_one_of(first, second):
+    """A constraint's condition: one of two nullable fields is set, never both."""
+    return (Q(**{f"{first}__isnull": False}) & Q(**{f"{second}__isnull": True})) | (
+        Q(**{f"{first}__isnull": True}) & Q(**{f"{second}__isnull": False})
+    )
+
+
 class EntityQuerySet(models.QuerySet):
     def matching(self, query):
         """Entries whose name or an alias contains the query (the list filter)."""
@@ -58,6 +65,20 @@ class Entity(models.Model):
     def alias_list(self):
         """Aliases are edited one per line; blank lines and stray spaces don't count."""
         return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+    def add_alias(self, text, episode=None, series=None):
+        """
+        Have the linker also look for `text`: everywhere (a line of `aliases`), or
+        only in one episode or one series (a ScopedAlias). Adding one twice does
+        nothing. The caller relinks (episodes.linking), as after any edit.
+        """
+        text = " ".join(text.split())
+        if episode is None and series is None:
+            if text.casefold() not in {alias.casefold() for alias in [self.name, *self.alias_list]}:
+                self.aliases = "\n".join([*self.alias_list, text])
+                self.save(update_fields=["aliases"])
+        else:
+            self.scopedalias_set.get_or_create(text=text, episode=episode, series=series)
 
 
 class Term(Entity):
@@ -178,11 +199,7 @@ class Mention(SpanInSentence, models.Model):
     class Meta:
         ordering = ["sentence", "start"]
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(term__isnull=False) & Q(person__isnull=True))
-                | (Q(term__isnull=True) & Q(person__isnull=False)),
-                name="mention_term_xor_person",
-            ),
+            models.CheckConstraint(condition=exactly_one_of("term", "person"), name="mention_term_xor_person"),
             models.CheckConstraint(condition=Q(start__lt=F("end")), name="mention_span_not_empty"),
         ]
         indexes = [models.Index(fields=["sentence", "kind"])]

@@ -1,6 +1,7 @@
 """
 List, for every glossary term and person, which of its names and aliases
-match in which episodes and how often, and flag those that match nowhere,
+(site-wide, or only in one series or episode, which the line says) match
+in which episodes and how often, and flag those that match nowhere,
 so an editor sees aliases that never link (a misspelling, a wording the
 episodes don't use) beside those that link a lot.
 
@@ -39,9 +40,9 @@ class Command(BaseCommand):
                 f"{entry.entry.name} ({entry.entry.kind} {entry.entry.slug}): "
                 f"{entry.total} mention{pluralize(entry.total)}"
             )
-            width = max(len(alias.alias) for alias in aliases)
+            width = max(len(alias.label) for alias in aliases)
             for alias in aliases:
-                self.stdout.write(f"    {alias.alias:<{width}}  {self.where(alias)}",
+                self.stdout.write(f"    {alias.label:<{width}}  {self.where(alias)}",
                                   style_func=None if alias.total else self.style.WARNING)
         total = sum(len(entry.aliases) for entry in report)
         silent = sum(not entry.total for entry in report)
