@@ -8,6 +8,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from companion.params import page_param, text_param
+
 from .audio import ranged_file_response
 from .browse import home_context, neighbours
 from .discussion import add_note_badges, episode_notes_context, paragraph_note_counts
@@ -17,6 +19,8 @@ from .moments import format_moment, parse_moment
 from .page_cache import STORED_TRANSCRIPT, conditional_episode_page, transcripts
 from .search import GROUPS, search
 from .xray import mentions_context
+
+MAX_SEARCH_PAGE = 1000  # 20,000 results deep (20 a page): further is a typo or a script
 
 
 def group_by_episode(items, sentence_of):
@@ -118,7 +122,7 @@ def episode_words(request, slug):
 
 def entity_list(request, queryset, template):
     """An A–Z list with a name filter; htmx asks for just the results."""
-    query = request.GET.get("q", "")[:200]
+    query = text_param(request, "q", max_length=200)
     entries = list(queryset.matching(query).order_by("name"))
     context = {"query": query, "letters": group_by_letter(entries), "count": len(entries)}
     if request.htmx:
@@ -186,10 +190,7 @@ def search_page(request):
     """Results grouped by kind; htmx asks for just the results as the reader types."""
     query = request.GET.get("q", "")
     group = request.GET.get("group")
-    try:
-        page = max(1, min(int(request.GET.get("page", 1)), 1000))
-    except ValueError:
-        page = 1
+    page = page_param(request, "page", last=MAX_SEARCH_PAGE)
     results = search(query, group if group in GROUPS else None, page)
     template = "episodes/search.html"
     if request.htmx:
