@@ -12,6 +12,8 @@ from django.db.models import Count, F, Max, Min
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from companion.params import page_param
+
 from .models import Episode, Person, Series, Term
 
 EPISODES_PER_PAGE = 50
@@ -87,7 +89,7 @@ def episode_list(request):
     order = request.GET.get("order")
     if order not in ORDERS:
         order = "newest"
-    page = Paginator(in_order(order), EPISODES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(in_order(order), EPISODES_PER_PAGE).get_page(page_param(request, "page"))
     orders = [(key, label) for key, (label, _) in ORDERS.items()]
     return render(request, "episodes/episode_list.html", {"page": page, "order": order, "orders": orders})
 

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.ratelimit import rate_limit
+from companion.params import StrictIntegerField, int_or_none, int_param
 
 from .anchoring import AnchorError, anchor_selection
 from .markup import render_markdown
@@ -37,6 +38,7 @@ from .notes import Flag, ModerationEvent, Note
 from .reverse_cache import cached_reverse
 
 TEMPLATE = "episodes/notes.html"
+MAX_POSITION = 2**31 - 1  # the largest sentence or paragraph number a PositiveIntegerField holds
 SORTS = {"position": "By passage", "time": "Newest first"}
 # What a reply copies from the note it answers: it sits beside the same passage.
 ANCHOR_FIELDS = [  # sentence ids, not objects: copying them loads nothing
@@ -68,10 +70,10 @@ class NoteForm(forms.Form):
 class AnchoredNoteForm(NoteForm):
     """A new note: the passage (sentence positions, optional quote and offset) and the body."""
 
-    first = forms.IntegerField(min_value=1, error_messages={"required": "Choose a sentence."})
-    last = forms.IntegerField(min_value=1, required=False)
+    first = StrictIntegerField(min_value=1, error_messages={"required": "Choose a sentence."})
+    last = StrictIntegerField(min_value=1, required=False)
     exact = forms.CharField(required=False, strip=False, max_length=20000)
-    start = forms.IntegerField(min_value=0, required=False)
+    start = StrictIntegerField(min_value=0, required=False)
 
     def __init__(self, *args, episode, **kwargs):
         super().__init__(*args, **kwargs)
@@ -255,11 +257,9 @@ def compose_context(episode, *, form=None, paragraph=None, created=None, target=
         "sentences": [],
     }
     if pick:
-        if paragraph is None and compose["first"].isdigit():
-            paragraph = (
-                episode.sentences.filter(position=int(compose["first"]))
-                .values_list("paragraph", flat=True).first()
-            )
+        # A form sent back may name no sentence, or nonsense: its errors say so.
+        if paragraph is None and (first := int_or_none(compose["first"], minimum=1, maximum=MAX_POSITION)):
+            paragraph = episode.sentences.filter(position=first).values_list("paragraph", flat=True).first()
         paragraph = paragraph or 1
         compose["paragraph"] = paragraph
         compose["sentences"] = list(
@@ -271,8 +271,8 @@ def compose_context(episode, *, form=None, paragraph=None, created=None, target=
 
 
 def paragraph_param(request):
-    value = request.GET.get("paragraph", "")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else None
+    """?paragraph=, or None for every paragraph; a 400 for anything but a paragraph number."""
+    return int_param(request, "paragraph", minimum=1, maximum=MAX_POSITION)
 
 
 def discussion_context(request, episode, *, form=None):

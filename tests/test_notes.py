@@ -152,6 +152,24 @@ def test_the_plain_form_page_lists_the_chosen_paragraphs_sentences(client, episo
     assert 'name="idempotency_key"' in html
 
 
+@pytest.mark.parametrize("paragraph", ["²", "①", "٢", "２", "-1", "0", "1.0", "9" * 5000])
+def test_a_paragraph_that_is_not_a_paragraph_number_is_a_400_saying_so(client, episode, ann, paragraph):
+    for url in (NOTES, CREATE):
+        response = client.get(url, {"paragraph": paragraph})
+        assert response.status_code == 400, url
+        assert "“paragraph” must be" in response.content.decode()
+
+
+@pytest.mark.parametrize("first", ["²", "①", "٣", "-1", "9" * 5000])
+def test_a_sentence_that_is_not_a_number_sends_the_form_back_with_a_message(client, episode, ann, first):
+    response = post_note(client, first=first)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Enter a whole number." in html
+    assert 'name="body"' in html and "The lists were signed in batches." in html  # nothing typed is lost
+    assert not Note.objects.exists()
+
+
 def test_a_reply_shares_its_threads_anchor_and_a_reply_to_a_reply_joins_the_thread(client, episode, ann, bob):
     thread = make_anchored_note(episode, bob, 2, exact="signed the lists")
     response = client.post(reverse("episodes:note_reply", args=[thread.pk]), {"body": "Yes.", "idempotency_key": "r1"})

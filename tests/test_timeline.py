@@ -274,6 +274,19 @@ def test_the_admin_lists_searches_and_filters_events(client, timeline):
     assert response.json()["results"][0]["text"] == "Sergei Kirov"
 
 
+@pytest.mark.parametrize("year", ["²", "①", "١٩٣٤", "0", "10000", "9" * 5000, "-1934"])
+def test_a_year_filter_that_is_not_a_year_shows_every_event_and_says_why(client, timeline, year):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("editor", password="a long editor password"))
+    base = "/" + settings.ADMIN_PATH + "episodes/event/"
+    response = client.get(base, {"year": year}, follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The year must be" in html
+    assert "Kirov is shot" in html and "The Moscow trials" in html
+
+
 def test_the_export_query_count_does_not_grow_with_events(client, timeline, django_assert_max_num_queries):
     episode = timeline["episode"]
     for number in range(20):
