@@ -30,6 +30,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.ratelimit import rate_limit
 from companion.params import StrictIntegerField, int_or_none, int_param
+from companion.text import CleanTextField, XMLSafeGenerator, without_controls
 
 from .anchoring import AnchorError, anchor_selection
 from .markup import render_markdown
@@ -50,11 +51,13 @@ ANCHOR_FIELDS = [  # sentence ids, not objects: copying them loads nothing
 # ---- forms -------------------------------------------------------------------
 
 class NoteForm(forms.Form):
-    body = forms.CharField(error_messages={"required": "Write something first."})
-    idempotency_key = forms.CharField(max_length=64, required=False)
+    # Control characters removed, invisible format characters refused (companion/text.py);
+    # joiners kept, as Persian, Indic scripts and emoji are written with them.
+    body = CleanTextField(allow_joiners=True, error_messages={"required": "Write something first."})
+    idempotency_key = CleanTextField(max_length=64, required=False)
 
     def clean_body(self):
-        body = self.cleaned_data["body"].replace("\r\n", "\n")
+        body = self.cleaned_data["body"]
         limit = settings.NOTE_MAX_LENGTH
         if len(body) > limit:
             raise forms.ValidationError(
@@ -94,8 +97,11 @@ class AnchoredNoteForm(NoteForm):
 
 
 class FlagForm(forms.Form):
-    reason = forms.ChoiceField(choices=Flag.Reason.choices)
-    detail = forms.CharField(max_length=300, required=False)
+    reason = forms.ChoiceField(choices=Flag.Reason.choices, error_messages={
+        "required": "Choose why you are flagging this note.",
+        "invalid_choice": "Choose why you are flagging this note.",
+    })
+    detail = CleanTextField(max_length=300, required=False)
 
 
 # ---- preconditions -------------------------------------------------------------
@@ -162,7 +168,7 @@ def save_once(note):
 
 
 def sent_before(request):
-    key = request.POST.get("idempotency_key", "")
+    key = without_controls(request.POST.get("idempotency_key", "")).strip()
     if not key:
         return None
     return Note.objects.filter(author=request.user, idempotency_key=key[:64]).first()
@@ -525,7 +531,7 @@ def note_flag(request, pk):
         return refuse(request, "You can't flag your own note; edit or delete it instead.", 403)
     form = FlagForm(request.POST)
     if not form.is_valid():
-        return refuse(request, "Choose why you are flagging this note.", 400)
+        return refuse(request, next(iter(form.errors.values()))[0], 400)
     try:
         with transaction.atomic():
             flag = Flag.objects.create(
@@ -549,6 +555,16 @@ def note_flag(request, pk):
 
 class NotesAtom(Atom1Feed):
     """Atom with the note's sanitised HTML as the entry's <content>."""
+
+    def write(self, outfile, encoding):
+        # Atom1Feed.write, with a writer that drops what XML can't carry: a note or a
+        # name stored before input was cleaned must not break the feed for everyone.
+        handler = XMLSafeGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        handler.startElement("feed", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        handler.endElement("feed")
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)

@@ -19,6 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from companion.text import without_controls
+
 from .notes import Flag, ModerationEvent, Note
 
 Action = ModerationEvent.Action
@@ -43,7 +45,7 @@ def moderate(note, action, actor, reason="", unban=False):
     if action not in ACTIONS:
         raise ModerationError(f"“{action}” is not a moderator's action.")
     action = Action(action)
-    reason = reason.strip()[:300]
+    reason = without_controls(reason).strip()[:300]
     author = note.author
     events = []
     if action == Action.BAN:

@@ -150,6 +150,9 @@ def test_the_timeline_filters_by_person_and_by_term(client, timeline):
 def test_filtering_by_someone_unknown_is_not_found(client, timeline):
     assert client.get("/timeline/?person=nobody").status_code == 404
     assert client.get("/timeline/?term=" + "x" * 5000).status_code == 404
+    # No slug holds these (and PostgreSQL would refuse a query holding NUL).
+    for slug in ["sergei-kirov\x00", "sergei kirov", "сергей-киров"]:
+        assert client.get("/timeline/", {"person": slug}).status_code == 404
 
 
 def test_the_timeline_is_empty_but_fine_without_events(client, db):
