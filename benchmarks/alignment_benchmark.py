@@ -1,5 +1,5 @@
 """
-How well and how fast episodes.alignment times a script against a narration.
+How well and how fast alignment.engine.align times a script against a narration.
 
 Test narrations with known truth are built from the real episode-138 script
 (episodes/demo/138-the-great-purges.txt, split by episodes/splitter.py) in
@@ -49,8 +49,10 @@ import soundfile
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from episodes import alignment, alignment_audio, narration  # noqa: E402
-from episodes.splitter import parse_transcript  # noqa: E402
+from alignment.engine import align as alignment
+from alignment.engine import audio as alignment_audio
+from alignment.engine import narration  # noqa: E402
+from episodes.splitter import split_transcript  # noqa: E402
 
 SCRIPT = ROOT / "episodes" / "demo" / "138-the-great-purges.txt"
 RATE = 22050
@@ -343,7 +345,7 @@ def main():
     if args.child:
         child(*args.child)
         return
-    paragraphs = parse_transcript(SCRIPT.read_text()).paragraphs
+    paragraphs = split_transcript(SCRIPT.read_text()).paragraphs
     if args.quick:
         kept, count = [], 0
         for paragraph in paragraphs:

@@ -362,7 +362,7 @@ def inspect_notes(run_id):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "companion.settings")
     django.setup()
-    from episodes.notes import Note
+    from notes.models import Note
 
     notes = []
     for note in Note.objects.filter(body__contains=f"LF-{run_id}-").select_related("author"):
@@ -377,7 +377,7 @@ def inspect_notes(run_id):
             ),
         })
     # The badges anonymous readers see are written by each note's transaction
-    # (episodes/notes.py): after concurrent posts they must equal a fresh count.
+    # (notes/models.py): after concurrent posts they must equal a fresh count.
     from django.contrib.auth.models import AnonymousUser
 
     from episodes.models import Episode

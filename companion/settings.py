@@ -58,8 +58,16 @@ INSTALLED_APPS = [
     "django_htmx",
     # The database task backend (below): its queue table and `manage.py db_worker`.
     "django_tasks_db",
+    # The project package, for its management commands (backup, restore).
+    "companion",
+    # Our apps, each built on the ones above it (the import-linter contracts in .importlinter).
     "accounts",
     "episodes",
+    "notes",
+    "timeline",
+    "suggestions",
+    # After episodes: its admin extends the episode's admin page with "Align to audio".
+    "alignment",
 ]
 
 # Listeners sign up to post notes; a custom user model from the start.

@@ -9,13 +9,11 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
 
-from .alignment_admin import AlignEpisodeMixin  # also registers AlignmentRun
-from . import timeline_admin  # noqa: F401  registers Event
-from . import feed_admin  # noqa: F401  registers Podcast, with its "Import feed" page
-from .importers import TranscriptError, decode_transcript, import_transcript
+from .feeds import admin as feeds_admin  # noqa: F401  registers Podcast, with its "Import feed" page
 from .models import Citation, Episode, Mention, Person, Sentence, Source, Term
-from .tasks import relink_episodes
-from .timed_import import TimingImportError, import_timings
+from episodes.tasks import relink_episodes
+from .timings.imports import TimingImportError, import_timings
+from .transcripts import TranscriptError, decode_transcript, import_transcript
 
 
 def queue_relink(episode_ids=None):
@@ -79,15 +77,15 @@ class EpisodeAdminForm(forms.ModelForm):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(AlignEpisodeMixin, admin.ModelAdmin):
+class EpisodeAdmin(admin.ModelAdmin):
     form = EpisodeAdminForm
     list_display = ["number", "title", "series", "part", "published", "sentence_count"]
     list_display_links = ["number", "title"]
     search_fields = ["title", "series__title", "summary"]
     list_filter = ["series"]
     prepopulated_fields = {"slug": ["number", "title"]}
-    readonly_fields = ["transcript_rendered_at", "latest_alignment"]
-    actions = ["relink", "estimate_timings", "align_to_audio"]
+    readonly_fields = ["transcript_rendered_at"]
+    actions = ["relink", "estimate_timings"]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -202,124 +200,3 @@ class CitationAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
 # Discussion notes: moderators work from /moderation/; the admin is the full
 # record. Every status change goes through moderation.moderate(), so the
 # admin's actions are logged exactly like the queue's buttons.
-from .markup import render_markdown  # noqa: E402
-from .moderation import ModerationError, moderate  # noqa: E402
-from .notes import Flag, ModerationEvent, Note  # noqa: E402
-from django.db.models import Q  # noqa: E402
-
-Action = ModerationEvent.Action
-
-
-class FlagInline(admin.TabularInline):
-    model = Flag
-    extra = 0
-    fields = ["reason", "detail", "reporter", "created", "resolved"]
-    readonly_fields = ["reason", "detail", "reporter", "created"]
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("reporter")
-
-
-@admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
-    list_display = ["short_body", "status", "author", "episode", "created", "flag_count"]
-    list_filter = ["status", "orphaned", "episode"]
-    search_fields = ["body", "author__username", "author__display_name"]
-    list_select_related = ["author", "episode"]
-    raw_id_fields = ["author", "parent", "first_sentence", "last_sentence"]
-    # Status changes only through the actions below, which log them.
-    readonly_fields = ["status", "body_html", "created", "edited_at", "deleted_at", "idempotency_key"]
-    date_hierarchy = "created"
-    inlines = [FlagInline]
-    actions = ["approve", "reject", "mark_spam", "ban_author", "restore"]
-
-    def has_add_permission(self, request):
-        return False  # notes are written by listeners, on the episode page
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            open_flags=Count("flags", filter=Q(flags__resolved=False))
-        )
-
-    @admin.display(description="Note")
-    def short_body(self, note):
-        return note.body[:80]
-
-    @admin.display(description="Open flags", ordering="open_flags")
-    def flag_count(self, note):
-        return note.open_flags
-
-    def save_model(self, request, obj, form, change):
-        obj.body_html = render_markdown(obj.body)  # as the note views do at write time
-        super().save_model(request, obj, form, change)
-
-    def moderate_all(self, request, queryset, action):
-        done = 0
-        banned = set()
-        for note in queryset.select_related("author"):
-            # One ban per author; their other selected notes are rejected.
-            this_action = Action.REJECT if action == Action.BAN and note.author_id in banned else action
-            reason = "Author banned." if this_action != action else ""
-            try:
-                moderate(note, this_action, request.user, reason)
-            except ModerationError as error:
-                self.message_user(request, f"Note {note.pk}: {error}", messages.WARNING)
-                continue
-            done += 1
-            if action == Action.BAN:
-                banned.add(note.author_id)
-        if done:
-            self.message_user(request, f"{Action(action).label}: {done} note(s).", messages.SUCCESS)
-
-    @admin.action(description="Approve the selected notes")
-    def approve(self, request, queryset):
-        self.moderate_all(request, queryset, Action.APPROVE)
-
-    @admin.action(description="Reject the selected notes")
-    def reject(self, request, queryset):
-        self.moderate_all(request, queryset, Action.REJECT)
-
-    @admin.action(description="Mark the selected notes as spam")
-    def mark_spam(self, request, queryset):
-        self.moderate_all(request, queryset, Action.SPAM)
-
-    @admin.action(description="Ban the authors (and reject their notes)")
-    def ban_author(self, request, queryset):
-        self.moderate_all(request, queryset, Action.BAN)
-
-    @admin.action(description="Restore the selected rejected or spam notes")
-    def restore(self, request, queryset):
-        self.moderate_all(request, queryset, Action.RESTORE)
-
-
-@admin.register(Flag)
-class FlagAdmin(admin.ModelAdmin):
-    list_display = ["note", "reason", "reporter", "created", "resolved"]
-    list_filter = ["reason", "resolved"]
-    search_fields = ["detail", "reporter__username", "note__body"]
-    list_select_related = ["note__author", "reporter"]
-    raw_id_fields = ["note", "reporter"]
-
-
-@admin.register(ModerationEvent)
-class ModerationEventAdmin(admin.ModelAdmin):
-    """The moderation log: read-only, so it stays a record."""
-
-    list_display = ["created", "actor", "action", "note", "subject", "reason"]
-    list_filter = ["action"]
-    search_fields = ["reason", "actor__username", "subject__username"]
-    list_select_related = ["actor", "note", "subject"]
-    date_hierarchy = "created"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

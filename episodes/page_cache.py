@@ -62,7 +62,7 @@ def release():
     return digest.hexdigest()[:16]
 
 
-def episode_etag(request, episode, note_counts):
+def episode_etag(request, episode, reader_states):
     user = request.user
     parts = [
         release(),
@@ -70,7 +70,7 @@ def episode_etag(request, episode, note_counts):
         episode.updated.isoformat() if episode.updated else "",
         episode.transcript_rendered_at.isoformat() if episode.transcript_rendered_at else "",
         str(episode.series) if episode.series_id else "",
-        # Previous/next links (episodes/browse.py): a new or renamed neighbour changes the page.
+        # Previous/next links (Episode.neighbours): a new or renamed neighbour changes the page.
         sorted(
             (side, other.pk, other.updated.isoformat() if other.updated else "")
             for side, other in getattr(episode, "neighbours", {}).items()
@@ -78,7 +78,8 @@ def episode_etag(request, episode, note_counts):
         ),
         # The show's name, language, link and image are in the link preview and JSON-LD.
         repr(show_for(request)),
-        sorted(note_counts.items()),
+        # What the reader sees of the parts other apps add, e.g. the notes' badges.
+        reader_states,
         request.get_full_path(),
         bool(request.htmx),
         user.pk if user.is_authenticated else "",
@@ -89,18 +90,18 @@ def episode_etag(request, episode, note_counts):
 
 def conditional_episode_page(view):
     """
-    Wrap a view(request, episode, note_counts) that renders the episode page.
+    Wrap a view(request, episode, reader_states) that renders the episode page.
 
     The wrapper fetches nothing itself: the caller passes what it already
     loaded, so a cached page costs the same two queries as computing the ETag.
     """
 
     @wraps(view)
-    def wrapper(request, episode, note_counts):
+    def wrapper(request, episode, reader_states):
         if len(get_messages(request)):
             # A flash message is shown once; this page can't be reused.
-            return view(request, episode, note_counts)
-        etag = episode_etag(request, episode, note_counts)
+            return view(request, episode, reader_states)
+        etag = episode_etag(request, episode, reader_states)
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
             response = HttpResponseNotModified()
         elif not request.user.is_authenticated:
@@ -108,7 +109,7 @@ def conditional_episode_page(view):
             content = pages.get(etag)
             if content is None:
                 request.shared_by_readers = True
-                response = view(request, episode, note_counts)
+                response = view(request, episode, reader_states)
                 if response.status_code == 200:
                     pages.set(etag, response.content, PAGE_CACHE_SECONDS)
             else:
@@ -116,7 +117,7 @@ def conditional_episode_page(view):
                 response["X-Page-Cache"] = "hit"
             response.shared_by_readers = response.status_code == 200
         else:
-            response = view(request, episode, note_counts)
+            response = view(request, episode, reader_states)
         response["ETag"] = etag
         # Revalidate every time (cheap: a 304), and never share a signed-in page.
         patch_cache_control(response, no_cache=True, private=request.user.is_authenticated)

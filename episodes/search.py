@@ -30,7 +30,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from rapidfuzz import fuzz, process
 
-from .models import Note, Person, Sentence, Source, Term
+from .extensions import search_groups
+from .models import Person, Sentence, Source, Term
 
 MAX_QUERY_CHARS = 300
 MAX_TOKENS = 10
@@ -45,8 +46,12 @@ GROUPS = {
     "people": ("People", Person),
     "sources": ("Sources", Source),
     "moments": ("Transcript moments", Sentence),
-    "notes": ("Notes", Note),
 }
+
+
+def group_keys():
+    """Every group a search can be narrowed to: ours, then those other apps registered (extensions)."""
+    return [*GROUPS, *(group.key for group in search_groups)]
 
 
 def normalise(text):
@@ -249,6 +254,7 @@ class Group:
     items: list = field(default_factory=list)
     fuzzy: bool = False  # found by typo tolerance, not by the words as typed
     exact: bool = False  # the query is the name of one of these
+    item_template: str = ""  # how another app's results are shown (extensions.SearchGroup)
 
 
 @dataclass
@@ -319,19 +325,6 @@ def entity_names(model, ids):
 ENTITY_GROUPS = ("terms", "people", "sources")
 
 
-def search_notes(parsed, active, offset, per_page):
-    """Listeners' approved notes containing every word (notes are few: a plain scan)."""
-    notes = Note.objects.filter(status=Note.Status.APPROVED, deleted_at__isnull=True)
-    for word in parsed.words + [" ".join(phrase) for phrase in parsed.phrases]:
-        notes = notes.filter(body__icontains=word)
-    notes = notes.select_related("episode", "author", "first_sentence").order_by("-created")
-    count = notes.count()
-    if active not in (None, "notes"):
-        return Group("notes", GROUPS["notes"][0], count, [])
-    page = notes[offset : offset + per_page] if active == "notes" else notes[:5]
-    return Group("notes", GROUPS["notes"][0], count, list(page))
-
-
 def might_be_a_typo(parsed):
     """Typo tolerance is for names: a word or three, not a quoted phrase."""
     return bool(parsed.words) and not parsed.phrases and len(parsed.words) <= 3
@@ -339,7 +332,7 @@ def might_be_a_typo(parsed):
 
 def search(raw, group=None, page=1, per_page=20):
     parsed = parse_query(raw or "")
-    active = group if group in GROUPS else None
+    active = group if group in group_keys() else None
     results = SearchResults(query=raw or "", parsed=parsed, groups=[], active=active,
                             page=max(page, 1), per_page=per_page)
     if parsed.is_empty:
@@ -381,7 +374,10 @@ def search(raw, group=None, page=1, per_page=20):
             sentence.marked = marked(text)
             moments.append(sentence)
     results.groups.append(Group("moments", GROUPS["moments"][0], count, moments))
-    results.groups.append(search_notes(parsed, active, offset, per_page))
+    for extra in search_groups:
+        found = extra.find(parsed, active, offset, per_page)
+        found.item_template = extra.item_template
+        results.groups.append(found)
     entity_groups = [g for g in results.groups if g.key != "moments"]
     if best_guess and not any(g.count for g in entity_groups if not g.fuzzy):
         results.suggestion = best_guess[0]

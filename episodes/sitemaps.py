@@ -14,14 +14,14 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from .catalogue import Series
-from .models import Episode, Person, Source, Term
+from episodes.models import Series
+from episodes.models import Episode, Person, Source, Term
 
 LIST_PAGES = [
     "episodes:home",
     "episodes:episode_list",
     "episodes:series_list",
-    "episodes:timeline",
+    "timeline:index",
     "episodes:term_list",
     "episodes:person_list",
     "episodes:source_list",

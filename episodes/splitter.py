@@ -34,7 +34,7 @@ WORD_BEFORE = re.compile(r"([\w.]+)$")
 
 
 @dataclass
-class ParsedTranscript:
+class SplitTranscript:
     title: str = ""
     number: int | None = None
     tagline: str = ""
@@ -45,12 +45,12 @@ class ParsedTranscript:
         return [sentence for paragraph in self.paragraphs for sentence in paragraph]
 
 
-def parse_transcript(text):
+def split_transcript(text):
     """Split a whole transcript; the header lines are recognised, not read as sentences."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     blocks = [normalise_space(block) for block in re.split(r"\n\s*\n", text)]
     blocks = [block for block in blocks if block]
-    parsed = ParsedTranscript()
+    parsed = SplitTranscript()
     if blocks and "\n" not in blocks[0].strip() and (match := TITLE_LINE.match(blocks[0])):
         parsed.number = int(match["number"])
         parsed.title = match["title"].strip()

@@ -17,9 +17,10 @@ from django.urls import NoReverseMatch
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
 
+from .feeds.podcast import SYNTHETIC_NOTE
+from .models import Podcast
 from .moments import format_moment, moment_parameter
 from .reverse_cache import cached_reverse
-from .podcast_feed import SYNTHETIC_NOTE, current_show
 
 SITE_NAME = "Companion"
 SITE_DESCRIPTION = (
@@ -56,7 +57,7 @@ def page_object(context):
 def show_for(request):
     """The show, looked up once per request (both the JSON-LD and the preview tags use it)."""
     if not hasattr(request, "_companion_show"):
-        request._companion_show = current_show()
+        request._companion_show = Podcast.objects.current()
     return request._companion_show
 
 

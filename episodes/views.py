@@ -1,7 +1,17 @@
-"""Pages for listeners: episodes, the glossary, people and sources."""
+"""
+Pages for listeners: the home page, the catalogue (episodes by number or date,
+the series), each episode with its transcript, the glossary, people, sources
+and search.
 
+A show with hundreds of episodes needs lists that page, series that read in
+order from part 1, and neighbours on every episode page.
+"""
+
+from collections import defaultdict
 from itertools import groupby
 
+from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
@@ -11,15 +21,16 @@ from django.views.decorators.vary import vary_on_headers
 from companion.params import page_param, text_param
 
 from .audio import ranged_file_response
-from .browse import home_context, neighbours
-from .discussion import add_note_badges, episode_notes_context, paragraph_note_counts
-from .exports import FORMATS, TIMED_FORMATS
-from .models import Citation, Episode, Person, Source, Term
+from .extensions import entry_page_parts, episode_page_parts
+from .models import Citation, Episode, Person, Series, Source, Term
+from .models.episode import ORDERS
 from .moments import format_moment, parse_moment
 from .page_cache import STORED_TRANSCRIPT, conditional_episode_page, transcripts
-from .search import GROUPS, search
+from .search import group_keys, search
+from .timings.exports import FORMATS, TIMED_FORMATS
 from .xray import mentions_context
 
+EPISODES_PER_PAGE = 50
 MAX_SEARCH_PAGE = 1000  # 20,000 results deep (20 a page): further is a typo or a script
 
 
@@ -40,7 +51,37 @@ def group_by_letter(entries):
 
 @require_safe
 def home(request):
-    return render(request, "episodes/home.html", home_context())
+    """The latest episodes and ways in by series, person or term."""
+    context = {
+        "latest": Episode.objects.in_order("newest")[:5],
+        "series_list": Series.objects.overview()[:12],
+        "top_people": Person.objects.most_mentioned()[:10],
+        "top_terms": Term.objects.most_mentioned()[:10],
+    }
+    return render(request, "episodes/home.html", context)
+
+
+@require_safe
+def episode_list(request):
+    """All episodes, a page at a time; ?order=newest (the default) or ?order=number."""
+    order = request.GET.get("order")
+    if order not in ORDERS:
+        order = "newest"
+    page = Paginator(Episode.objects.in_order(order), EPISODES_PER_PAGE).get_page(page_param(request, "page"))
+    orders = [(key, label) for key, (label, _) in ORDERS.items()]
+    return render(request, "episodes/episode_list.html", {"page": page, "order": order, "orders": orders})
+
+
+@require_safe
+def series_list(request):
+    return render(request, "episodes/series_list.html", {"series_list": Series.objects.overview()})
+
+
+@require_safe
+def series_detail(request, slug):
+    series = get_object_or_404(Series, slug=slug)
+    episodes = series.episodes.order_by(F("part").asc(nulls_last=True), F("number").asc(nulls_last=True), "pk")
+    return render(request, "episodes/series_detail.html", {"series": series, "episodes": episodes})
 
 
 @require_safe
@@ -48,13 +89,13 @@ def episode_detail(request, slug):
     # The stored transcript comes from the worker's memory, and only if the page is rendered.
     episodes = Episode.objects.select_related("series").defer(*STORED_TRANSCRIPT)
     episode = get_object_or_404(episodes, slug=slug)
-    # Previous/next by number and within the series (the page links them).
-    episode.neighbours = neighbours(episode)
-    return episode_page(request, episode, paragraph_note_counts(request.user, episode))
+    # What this reader sees of the parts other apps add (the notes' badges): in the ETag.
+    states = [part.reader_state(request, episode) for part in episode_page_parts]
+    return episode_page(request, episode, states)
 
 
 @conditional_episode_page
-def episode_page(request, episode, note_counts):
+def episode_page(request, episode, states):
     transcripts.fill(episode)
     moment = parse_moment(request.GET.get("t"))
     transcript = episode.transcript_html
@@ -65,9 +106,6 @@ def episode_page(request, episode, note_counts):
         transcript = transcript.replace(
             anchor, f'{anchor}autofocus tabindex="-1" aria-current="true" ', 1
         )
-    # Notes are per reader, so their badges go in per request, never into transcript_html.
-    notes = episode_notes_context(request, episode, note_counts)
-    transcript = add_note_badges(transcript, episode, notes["note_counts"])
     duration = episode.duration.total_seconds() if episode.duration else None
     context = {
         "episode": episode,
@@ -76,8 +114,13 @@ def episode_page(request, episode, note_counts):
         "moment_sentence": sentence,  # quoted in the link preview (episodes/structured_data.py)
         "duration_seconds": int(duration) if duration else None,
         "duration_label": format_moment(duration) if duration else "–:––",
-        **notes,
     }
+    slots = defaultdict(list)
+    for part, state in zip(episode_page_parts, states, strict=True):
+        context |= part.context(request, episode, state, context["transcript"])
+        for slot, template in part.templates.items():
+            slots[slot].append(template)
+    context["slots"] = dict(slots)
     return render(request, "episodes/episode_detail.html", context)
 
 
@@ -145,23 +188,23 @@ def person_list(request):
 @require_safe
 def term_detail(request, slug):
     term = get_object_or_404(Term, slug=slug)
-    context = {
-        "term": term,
-        "related": term.related.order_by("name"),
-        **mentions_context(request, term),
-        "events": term.events.all(),
-    }
-    return render(request, "episodes/term_detail.html", context)
+    context = {"term": term, "related": term.related.order_by("name"), **mentions_context(request, term)}
+    return render(request, "episodes/term_detail.html", context | entry_parts_context(request, term))
 
 
 @require_safe
 def person_detail(request, slug):
     person = get_object_or_404(Person, slug=slug)
-    return render(
-        request,
-        "episodes/person_detail.html",
-        {"person": person, **mentions_context(request, person), "events": person.events.all()},
-    )
+    context = {"person": person, **mentions_context(request, person)}
+    return render(request, "episodes/person_detail.html", context | entry_parts_context(request, person))
+
+
+def entry_parts_context(request, entry):
+    """What other apps add to a person or term page (the timeline's events), and their templates."""
+    context = {"entry_parts": [part.template for part in entry_page_parts]}
+    for part in entry_page_parts:
+        context |= part.context(request, entry)
+    return context
 
 
 @require_safe
@@ -191,7 +234,7 @@ def search_page(request):
     query = request.GET.get("q", "")
     group = request.GET.get("group")
     page = page_param(request, "page", last=MAX_SEARCH_PAGE)
-    results = search(query, group if group in GROUPS else None, page)
+    results = search(query, group if group in group_keys() else None, page)
     template = "episodes/search.html"
     if request.htmx:
         template += "#results"

@@ -10,11 +10,11 @@ from django.db import connections
 from django.db.models.fetch_modes import FETCH_RAISE, FetchMode
 from django.test import override_settings
 
-from episodes.demo_content import load_demo
+from episodes.demo import load_demo
 
 from episodes.linking import relink_all
 from episodes.page_cache import transcripts
-from episodes.podcast_feed import forget_show
+from episodes.models.show import forget_show
 from tests.factories import make_citation, make_episode, make_person, make_sentences, make_source, make_term
 
 
@@ -151,7 +151,7 @@ def demo_content(django_db_setup, django_db_blocker):
 
 
 # What the demo writes; Django's own tables are made by migrate and kept by flush.
-DEMO_TABLES = ["episodes"]
+DEMO_TABLES = ["episodes", "timeline"]
 
 
 @pytest.fixture(scope="session")

@@ -64,8 +64,8 @@ def make_mention(sentence, entity, start, end, kind=Mention.Kind.ADDED):
 
 # Accounts and discussion notes.
 from accounts.models import User  # noqa: E402
-from episodes.markup import render_markdown  # noqa: E402
-from episodes.notes import Flag, Note  # noqa: E402
+from notes.markup import render_markdown  # noqa: E402
+from notes.models import Flag, Note  # noqa: E402
 
 _users = count(1)
 
@@ -88,7 +88,7 @@ def make_flag(note, reporter, reason=Flag.Reason.SPAM, **overrides):
 
 def make_anchored_note(episode, author, first, last=None, exact="", body="A note on this passage.", **overrides):
     """A note anchored the way note_create anchors one (quote, positions, moment)."""
-    from episodes.anchoring import anchor_selection
+    from notes.anchoring import anchor_selection
 
     note = Note(episode=episode, author=author, body=body, body_html=render_markdown(body),
                 idempotency_key=overrides.pop("idempotency_key", f"key-{next(_users)}"), **overrides)

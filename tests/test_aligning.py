@@ -16,8 +16,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from episodes import alignment_runs, narration
-from episodes.aligning import (
+from alignment import models as alignment_runs
+
+from alignment.engine import narration
+from alignment.runs import (
     AlignmentRefused,
     AudioUnavailable,
     ProgressWriter,
@@ -25,9 +27,9 @@ from episodes.aligning import (
     download,
     heartbeat,
     run_alignment,
-    start_alignment,
 )
-from episodes.alignment_runs import GIVE_UP_SILENT_AFTER, AlignmentRun
+from alignment.tasks import start_alignment
+from alignment.models import GIVE_UP_SILENT_AFTER, AlignmentRun
 from episodes.models import Episode, Sentence
 from tests.factories import make_episode, make_sentences, make_user
 from tests.servers import QuietHandler, serve_folder
@@ -278,7 +280,7 @@ def test_nothing_to_align_is_refused():
 
 
 def test_the_task_skips_a_run_that_already_finished(episode):
-    from episodes.tasks import align_episode
+    from alignment.tasks import align_episode
 
     run = create_run(episode, "/a.wav")
     AlignmentRun.objects.filter(pk=run.pk).update(status=Status.DONE)
@@ -435,7 +437,7 @@ def test_the_admin_aligns_to_an_uploaded_file_and_shows_the_run(
         response = admin_client.post(align_url, {"upload": upload, "keep_manual": "on"})
     run = AlignmentRun.objects.get()
     assert response.status_code == 302
-    assert response.url == reverse("admin:episodes_alignmentrun_change", args=[run.pk])
+    assert response.url == reverse("admin:alignment_alignmentrun_change", args=[run.pk])
     assert run.status == Status.DONE, run.message
     assert run.audio.endswith(".wav") and "alignment" in run.audio
     html = admin_client.get(response.url).content.decode()
@@ -444,7 +446,7 @@ def test_the_admin_aligns_to_an_uploaded_file_and_shows_the_run(
     assert 'name="_save"' not in html  # read-only
     change = admin_client.get(reverse("admin:episodes_episode_change", args=[estimated.pk])).content.decode()
     assert "Align to audio" in change and "Review timings" in change
-    assert reverse("admin:episodes_alignmentrun_change", args=[run.pk]) in change
+    assert reverse("admin:alignment_alignmentrun_change", args=[run.pk]) in change
 
 
 def test_the_align_page_warns_when_tasks_run_in_the_request(admin_client, episode):
@@ -473,23 +475,23 @@ def test_the_admin_run_page_links_the_sentences_to_review(admin_client, episode)
         result={"duration": 120.0, "compute_seconds": 3.0, "sentences": 3,
                 "skipped": [[0.0, 31.5]], "low_confidence": [2, 3], "kept_manual": []},
     )
-    html = admin_client.get(reverse("admin:episodes_alignmentrun_change", args=[run.pk])).content.decode()
-    review = reverse("episodes:review", args=[episode.slug])
+    html = admin_client.get(reverse("admin:alignment_alignmentrun_change", args=[run.pk])).content.decode()
+    review = reverse("alignment:review", args=[episode.slug])
     assert f'<a href="{review}#review-s-2">§2</a>' in html
     assert f'<a href="{review}#review-s-3">§3</a>' in html
     assert "0:00–0:31 (32 s)" in html
-    listing = admin_client.get(reverse("admin:episodes_alignmentrun_changelist")).content.decode()
+    listing = admin_client.get(reverse("admin:alignment_alignmentrun_changelist")).content.decode()
     assert '<progress max="100" value="100">100%</progress>' in listing
-    assert reverse("admin:episodes_alignmentrun_add") not in listing
+    assert reverse("admin:alignment_alignmentrun_add") not in listing
 
 
 def test_a_running_run_page_refreshes_itself_and_says_when_it_was_last_heard_from(admin_client, episode):
     run = create_run(episode, "/a.wav")
-    html = admin_client.get(reverse("admin:episodes_alignmentrun_change", args=[run.pk])).content.decode()
+    html = admin_client.get(reverse("admin:alignment_alignmentrun_change", args=[run.pk])).content.decode()
     assert '<meta http-equiv="refresh" content="5">' in html
     heard = timezone.now().replace(hour=14, minute=5, second=9)
     AlignmentRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, heartbeat=heard)
-    html = admin_client.get(reverse("admin:episodes_alignmentrun_change", args=[run.pk])).content.decode()
+    html = admin_client.get(reverse("admin:alignment_alignmentrun_change", args=[run.pk])).content.decode()
     assert f"last heard from at {timezone.localtime(heard):%H:%M:%S}" in html
 
 

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from episodes import alignment, narration
-from episodes.alignment import Alignment, AlignmentError, SentenceTiming, align, read_audio
-from episodes.alignment_dtw import warp
+from alignment.engine import align as alignment
+
+from alignment.engine import narration
+from alignment.engine.align import Alignment, AlignmentError, SentenceTiming, align, read_audio
+from alignment.engine.dtw import warp
 
 SENTENCES = [
     "In the summer of 1937 the purges reached the Red Army.",

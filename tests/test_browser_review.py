@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from playwright.sync_api import expect
 
-from episodes import narration
+from alignment.engine import narration
 from episodes.models import Episode, Sentence
 from tests.factories import make_episode, make_sentences, make_user
 

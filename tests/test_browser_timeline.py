@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from episodes.events import Event
+from timeline.models import Event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,9 +8,9 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from episodes.browse import EPISODES_PER_PAGE, neighbours
 from episodes.models import Episode, Mention, Series
 from episodes.moments import moment_parameter
+from episodes.views import EPISODES_PER_PAGE
 from episodes.xray import QUOTED_PER_EPISODE, STRIPS_PER_PAGE, snippet, strips_for
 from tests.factories import make_episode, make_mention, make_person, make_sentences, make_series, make_term
 
@@ -142,7 +142,7 @@ def test_series_pages_keep_their_query_count_flat(client, django_assert_max_num_
 def test_neighbours_are_the_nearest_numbers_and_parts():
     parts = soviet_union()
     make_episode(number=140, slug="140", title="Elsewhere")
-    found = neighbours(parts[7])  # episode 138, part 8
+    found = parts[7].neighbours  # episode 138, part 8
     assert found["previous"] == parts[6] and found["next"].number == 140
     assert found["previous_part"] == parts[6] and found["next_part"] is None
 
@@ -153,7 +153,7 @@ def test_neighbours_skip_gaps_in_numbering():
     middle = make_episode(number=120, slug="120", series=series, part=3)
     make_episode(number=150, slug="150", series=series, part=7)
     make_episode(number=None, slug="extra")
-    found = neighbours(middle)
+    found = middle.neighbours
     assert (found["previous"].number, found["next"].number) == (100, 150)
     assert (found["previous_part"].part, found["next_part"].part) == (1, 7)
 
@@ -161,7 +161,7 @@ def test_neighbours_skip_gaps_in_numbering():
 def test_an_episode_without_a_number_has_no_numbered_neighbours():
     make_episode(number=1, slug="one")
     trailer = make_episode(number=None, slug="trailer")
-    assert neighbours(trailer) == dict.fromkeys(["previous", "next", "previous_part", "next_part"])
+    assert trailer.neighbours == dict.fromkeys(["previous", "next", "previous_part", "next_part"])
 
 
 def test_episode_page_links_previous_and_next_with_rel(client):
@@ -245,6 +245,17 @@ def timed():
 def svg_links(html):
     return re.findall(r'<a href="([^"]+)" aria-label="([^"]+)"><title>[^<]+</title>'
                       r'<rect class="xray-hit" x="([\d.]+)%"', html)
+
+
+def test_a_passage_is_quoted_once_with_every_mention_marked(client, timed):
+    html = get(client, "/glossary/nkvd/")
+    assert re.findall(r'<a class="in-context" href="([^"]+)">(.*?)</a></li>', html) == [
+        ("/episodes/138-the-great-purges/?t=60#s-2",
+         '<span class="moment">1:00</span> Then the <mark>NKVD</mark> arrested thousands of people across the land.'),
+        ("/episodes/138-the-great-purges/?t=450.2#s-4",
+         '<span class="moment">7:30</span> The <mark>NKVD</mark> and the <mark>NKVD</mark> again.'),
+    ]
+    assert "All 2 passages in context" in html and "(3 mentions)" in html
 
 
 def test_a_timed_strip_places_ticks_by_time_and_links_to_the_moment(client, timed):
@@ -386,7 +397,7 @@ def test_long_lists_quote_the_first_few_and_say_so(client):
         make_mention(sentence, nkvd, 4, 8)
     html = get(client, "/glossary/nkvd/")
     assert html.count('class="in-context"') == QUOTED_PER_EPISODE
-    assert f"The first {QUOTED_PER_EPISODE} of {QUOTED_PER_EPISODE + 5} mentions in context" in html
+    assert f"The first {QUOTED_PER_EPISODE} of {QUOTED_PER_EPISODE + 5} passages in context" in html
     assert '<details class="xray-mentions">' in html  # closed
 
 

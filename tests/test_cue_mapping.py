@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from episodes.cuemap import CueMappingError, map_cues, normalise_word
-from episodes.formats import Cue, parse_vtt, read_timings, write_vtt
+from episodes.timings.cuemap import CueMappingError, map_cues, normalise_word
+from episodes.timings.formats import Cue, parse_vtt, read_timings, write_vtt
 from tests.testdata import PODCASTING2
 
 SENTENCES = [

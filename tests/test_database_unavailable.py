@@ -8,7 +8,7 @@ from django.db import InterfaceError, OperationalError, ProgrammingError, connec
 from django.test import Client
 from django.urls import reverse
 
-from episodes.notes import Note
+from notes.models import Note
 from tests.factories import make_episode, make_sentences, make_user
 
 
@@ -38,7 +38,7 @@ def writer(client, db):
 
 def test_a_lost_database_answers_503_with_retry_after(client, writer):
     """Posting a note while the server is gone: a plain 503 page, Retry-After, never cached."""
-    url = reverse("episodes:note_create", args=[writer["episode"].slug])
+    url = reverse("notes:create", args=[writer["episode"].slug])
     refused = OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
     with connection.execute_wrapper(failing_with(refused)):
         response = client.post(url, {"body": "Lost?", "first": "1", "idempotency_key": "k1"})
@@ -53,7 +53,7 @@ def test_a_lost_database_answers_503_with_retry_after(client, writer):
 def test_a_closed_connection_is_unavailable_too(client, writer):
     """psycopg's "connection already closed" arrives as Django's InterfaceError."""
     with connection.execute_wrapper(failing_with(InterfaceError("connection already closed"))):
-        response = client.get(reverse("episodes:notes", args=[writer["episode"].slug]))
+        response = client.get(reverse("notes:list", args=[writer["episode"].slug]))
     assert response.status_code == 503
     assert "Retry-After" in response
 
@@ -61,13 +61,13 @@ def test_a_closed_connection_is_unavailable_too(client, writer):
 def test_other_database_errors_stay_500(client, writer):
     """A bug (bad SQL) is not an outage: retrying would not help, so no 503 and no Retry-After."""
     with connection.execute_wrapper(failing_with(ProgrammingError("no such column: nonsense"))):
-        response = client.get(reverse("episodes:notes", args=[writer["episode"].slug]))
+        response = client.get(reverse("notes:list", args=[writer["episode"].slug]))
     assert response.status_code == 500
     assert "Retry-After" not in response
 
 
 def test_the_site_answers_normally_once_the_database_is_back(client, writer):
-    url = reverse("episodes:note_create", args=[writer["episode"].slug])
+    url = reverse("notes:create", args=[writer["episode"].slug])
     with connection.execute_wrapper(failing_with(OperationalError("server closed the connection"))):
         assert client.post(url, {"body": "Saved later.", "first": "1", "idempotency_key": "k2"}).status_code == 503
     response = client.post(url, {"body": "Saved later.", "first": "1", "idempotency_key": "k2"})
@@ -77,7 +77,7 @@ def test_the_site_answers_normally_once_the_database_is_back(client, writer):
 
 def test_the_503_is_logged_as_one_request_line(client, writer, caplog):
     """The request log still writes its line when the session (and so the user) can't be read."""
-    url = reverse("episodes:notes", args=[writer["episode"].slug])
+    url = reverse("notes:list", args=[writer["episode"].slug])
     with caplog.at_level(logging.INFO, logger="companion.request"):
         with connection.execute_wrapper(failing_with(OperationalError("Connection refused"))):
             client.get(url)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from episodes.formats import (
+from episodes.timings.formats import (
     MAX_TIMING_BYTES,
     Cue,
     TimingFormatError,

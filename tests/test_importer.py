@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from episodes.importers import MAX_TRANSCRIPT_BYTES
+from episodes.transcripts import MAX_TRANSCRIPT_BYTES
 from episodes.models import Citation, Mention, Sentence
 from tests.factories import make_citation, make_episode, make_mention, make_person, make_source, make_term
 

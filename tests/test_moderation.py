@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from episodes.moderation import ModerationError, moderate
-from episodes.notes import ModerationEvent, Note
+from notes.moderation import ModerationError, moderate
+from notes.models import ModerationEvent, Note
 from tests.factories import make_episode, make_flag, make_note, make_user
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ QUEUE = "/moderation/"
 
 
 def act_url(note, action):
-    return reverse("episodes:moderation_act", args=[note.pk, action])
+    return reverse("notes:moderation_act", args=[note.pk, action])
 
 
 @pytest.fixture(autouse=True)
@@ -117,7 +117,7 @@ def test_ban_bans_the_author_and_rejects_their_waiting_notes(client, moderator, 
 def test_a_banned_author_can_no_longer_write(client, moderator, episode, author, flagged):
     client.post(act_url(flagged, "ban"))
     client.force_login(author)
-    response = client.post(reverse("episodes:note_create", args=[episode.slug]), {"body": "Again!"})
+    response = client.post(reverse("notes:create", args=[episode.slug]), {"body": "Again!"})
     assert response.status_code == 403
     assert author.notes.count() == 1
 
@@ -235,7 +235,7 @@ def run_admin_action(rf, user, action, notes):
     from django.contrib.messages.storage.fallback import FallbackStorage
 
     admin = site._registry[Note]
-    request = rf.post("/admin/episodes/note/")
+    request = rf.post("/admin/notes/note/")
     request.user = user
     request.session = {}
     request._messages = FallbackStorage(request)
@@ -272,11 +272,11 @@ def test_admin_restore_restores_and_reports_what_it_could_not(rf, moderator, pen
 
 
 def test_admin_note_pages_render(admin_client, pending, flagged):
-    assert admin_client.get("/admin/episodes/note/").status_code == 200
-    assert admin_client.get(f"/admin/episodes/note/{flagged.pk}/change/").status_code == 200
-    assert admin_client.get("/admin/episodes/flag/").status_code == 200
+    assert admin_client.get("/admin/notes/note/").status_code == 200
+    assert admin_client.get(f"/admin/notes/note/{flagged.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/notes/flag/").status_code == 200
     moderate(pending, "approve", pending.author)
-    assert admin_client.get("/admin/episodes/moderationevent/").status_code == 200
+    assert admin_client.get("/admin/notes/moderationevent/").status_code == 200
 
 
 # In a browser: the buttons swap the row in place and announce the result.

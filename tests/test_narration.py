@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from episodes import narration
-from episodes.narration import NarrationUnavailable, synthesise, text_hash, write_mp3
+from alignment.engine import narration
+from alignment.engine.narration import NarrationUnavailable, synthesise, text_hash, write_mp3
 
 PARAGRAPHS = [
     ["The NKVD arrested thousands of people.", "Stalin signed the lists himself."],

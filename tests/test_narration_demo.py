@@ -3,9 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from episodes import demo_content
+from episodes import demo as demo_content
 from episodes.models import Episode
-from episodes.narration import NarrationUnavailable
+from alignment.engine.narration import NarrationUnavailable
 
 pytestmark = pytest.mark.django_db
 

@@ -18,10 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from episodes.discussion import save_once
-from episodes.importers import import_transcript
-from episodes.markup import render_markdown
-from episodes.notes import Flag, ModerationEvent, Note
+from notes.views import save_once
+from episodes.transcripts import import_transcript
+from notes.markup import render_markdown
+from notes.models import Flag, ModerationEvent, Note
 from tests.factories import (
     make_anchored_note,
     make_episode,
@@ -83,10 +83,10 @@ def post_note(client, body="The lists were signed in batches.", first=1, last=No
 def write_urls(note):
     return [
         CREATE,
-        reverse("episodes:note_reply", args=[note.pk]),
-        reverse("episodes:note_edit", args=[note.pk]),
-        reverse("episodes:note_delete", args=[note.pk]),
-        reverse("episodes:note_flag", args=[note.pk]),
+        reverse("notes:reply", args=[note.pk]),
+        reverse("notes:edit", args=[note.pk]),
+        reverse("notes:delete", args=[note.pk]),
+        reverse("notes:flag", args=[note.pk]),
     ]
 
 
@@ -221,34 +221,34 @@ def test_joiners_are_kept_for_scripts_and_emoji_that_need_them(client, episode, 
 
 def test_replies_and_edits_are_cleaned_the_same_way(client, episode, ann, bob):
     thread = make_anchored_note(episode, bob, 1)
-    client.post(reverse("episodes:note_reply", args=[thread.pk]), {"body": "Re\x0bply", "idempotency_key": "r"})
+    client.post(reverse("notes:reply", args=[thread.pk]), {"body": "Re\x0bply", "idempotency_key": "r"})
     assert Note.objects.get(idempotency_key="r").body == "Reply"
-    refused = client.post(reverse("episodes:note_reply", args=[thread.pk]), {"body": "\u202eylper"})
+    refused = client.post(reverse("notes:reply", args=[thread.pk]), {"body": "\u202eylper"})
     assert refused.status_code == 400 and Note.objects.count() == 2
     mine = make_anchored_note(episode, ann, 1, body="Before")
-    client.post(reverse("episodes:note_edit", args=[mine.pk]), {"body": "Af\x01ter"})
+    client.post(reverse("notes:edit", args=[mine.pk]), {"body": "Af\x01ter"})
     mine.refresh_from_db()
     assert mine.body == "After"
-    refused = client.post(reverse("episodes:note_edit", args=[mine.pk]), {"body": "After\u2066"})
+    refused = client.post(reverse("notes:edit", args=[mine.pk]), {"body": "After\u2066"})
     mine.refresh_from_db()
     assert refused.status_code == 400 and mine.body == "After"
 
 
 def test_a_reply_shares_its_threads_anchor_and_a_reply_to_a_reply_joins_the_thread(client, episode, ann, bob):
     thread = make_anchored_note(episode, bob, 2, exact="signed the lists")
-    response = client.post(reverse("episodes:note_reply", args=[thread.pk]), {"body": "Yes.", "idempotency_key": "r1"})
+    response = client.post(reverse("notes:reply", args=[thread.pk]), {"body": "Yes.", "idempotency_key": "r1"})
     reply = Note.objects.get(idempotency_key="r1")
     assert response["Location"] == f"{NOTES}#note-{reply.pk}"
     assert reply.parent == thread
     assert (reply.first_sentence, reply.quote_exact, reply.position_start) == (
         thread.first_sentence, "signed the lists", thread.position_start)
-    client.post(reverse("episodes:note_reply", args=[reply.pk]), {"body": "And?", "idempotency_key": "r2"})
+    client.post(reverse("notes:reply", args=[reply.pk]), {"body": "And?", "idempotency_key": "r2"})
     assert Note.objects.get(idempotency_key="r2").parent == thread
 
 
 def test_editing_rerenders_the_body_and_shows_edited(client, episode, ann):
     note = make_anchored_note(episode, ann, 1, body="First *draft*")
-    response = client.post(reverse("episodes:note_edit", args=[note.pk]), {"body": "Second **draft**"})
+    response = client.post(reverse("notes:edit", args=[note.pk]), {"body": "Second **draft**"})
     assert response.status_code == 302
     note.refresh_from_db()
     assert note.body_html == "<p>Second <strong>draft</strong></p>\n" and note.edited_at
@@ -258,13 +258,13 @@ def test_editing_rerenders_the_body_and_shows_edited(client, episode, ann):
 
 def test_the_edit_form_page_works_without_javascript(client, episode, ann):
     note = make_anchored_note(episode, ann, 1, body="First draft")
-    html = client.get(reverse("episodes:note_edit", args=[note.pk])).content.decode()
+    html = client.get(reverse("notes:edit", args=[note.pk])).content.decode()
     assert f'action="/notes/{note.pk}/edit/"' in html and ">First draft</textarea>" in html
 
 
 def test_a_deleted_note_without_replies_disappears(client, episode, ann):
     note = make_anchored_note(episode, ann, 1, body="Regretted")
-    response = client.post(reverse("episodes:note_delete", args=[note.pk]))
+    response = client.post(reverse("notes:delete", args=[note.pk]))
     assert response.status_code == 302
     note.refresh_from_db()
     assert note.deleted_at and note.body == "Regretted"  # nothing blanked, only hidden
@@ -275,7 +275,7 @@ def test_a_deleted_note_without_replies_disappears(client, episode, ann):
 def test_a_deleted_note_with_replies_shows_deleted_and_keeps_them(client, episode, ann, bob):
     note = make_anchored_note(episode, ann, 1, body="Regretted")
     make_reply(note, bob, "Still worth answering.")
-    client.post(reverse("episodes:note_delete", args=[note.pk]))
+    client.post(reverse("notes:delete", args=[note.pk]))
     html = Client().get(NOTES).content.decode()
     assert f'id="note-{note.pk}"' in html and "This note was deleted." in html
     assert "Regretted" not in html and "Still worth answering." in html
@@ -283,7 +283,7 @@ def test_a_deleted_note_with_replies_shows_deleted_and_keeps_them(client, episod
 
 def test_flagging_records_a_flag_and_a_moderation_event_once(client, episode, ann, bob):
     note = make_anchored_note(episode, bob, 1)
-    url = reverse("episodes:note_flag", args=[note.pk])
+    url = reverse("notes:flag", args=[note.pk])
     assert client.post(url, {"reason": "abuse", "detail": "Rude."}).status_code == 302
     flag = Flag.objects.get()
     assert (flag.note, flag.reporter, flag.reason) == (note, ann, "abuse")
@@ -297,7 +297,7 @@ def test_flagging_records_a_flag_and_a_moderation_event_once(client, episode, an
 
 def test_a_flags_detail_is_cleaned_like_a_note_and_a_bad_one_says_why(client, episode, ann, bob):
     note = make_anchored_note(episode, bob, 1)
-    url = reverse("episodes:note_flag", args=[note.pk])
+    url = reverse("notes:flag", args=[note.pk])
     refused = client.post(url, {"reason": "abuse", "detail": "Look \u202eright"})
     assert refused.status_code == 400 and "Remove the invisible character U+202E" in refused.content.decode()
     assert client.post(url, {"reason": "nonsense"}).status_code == 400
@@ -308,7 +308,7 @@ def test_a_flags_detail_is_cleaned_like_a_note_and_a_bad_one_says_why(client, ep
 
 def test_you_cannot_flag_your_own_note(client, episode, ann):
     note = make_anchored_note(episode, ann, 1)
-    assert client.post(reverse("episodes:note_flag", args=[note.pk]), {"reason": "spam"}).status_code == 403
+    assert client.post(reverse("notes:flag", args=[note.pk]), {"reason": "spam"}).status_code == 403
     assert not Flag.objects.exists()
 
 
@@ -320,7 +320,7 @@ def test_anonymous_readers_cannot_write_anything(client, episode, bob):
         response = client.post(url, WRITE_DATA)
         assert response.status_code == 302, url
         assert response["Location"].startswith("/accounts/login/?next="), url
-    for url in [CREATE, reverse("episodes:note_edit", args=[note.pk])]:
+    for url in [CREATE, reverse("notes:edit", args=[note.pk])]:
         assert client.get(url)["Location"].startswith("/accounts/login/")
     note.refresh_from_db()
     assert Note.objects.count() == 1 and note.body == "Untouched" and not note.deleted_at
@@ -338,9 +338,9 @@ def test_anonymous_htmx_writes_get_401_and_a_login_redirect_header(client, episo
 def test_nobody_else_can_edit_or_delete_your_note(episode, ann, bob):
     note = make_anchored_note(episode, ann, 1, body="Mine")
     other = as_user(bob)
-    assert other.get(reverse("episodes:note_edit", args=[note.pk])).status_code == 403
-    assert other.post(reverse("episodes:note_edit", args=[note.pk]), {"body": "Yours"}).status_code == 403
-    assert other.post(reverse("episodes:note_delete", args=[note.pk])).status_code == 403
+    assert other.get(reverse("notes:edit", args=[note.pk])).status_code == 403
+    assert other.post(reverse("notes:edit", args=[note.pk]), {"body": "Yours"}).status_code == 403
+    assert other.post(reverse("notes:delete", args=[note.pk])).status_code == 403
     note.refresh_from_db()
     assert note.body == "Mine" and not note.edited_at and not note.deleted_at
     assert f'/notes/{note.pk}/edit/' not in other.get(NOTES).content.decode()
@@ -350,10 +350,10 @@ def test_partials_asked_for_with_htmx_enforce_the_same_rules(episode, ann, bob):
     note = make_anchored_note(episode, ann, 1, body="Mine")
     other = as_user(bob)
     for response in [
-        other.get(reverse("episodes:note_edit", args=[note.pk]), headers=HTMX),
-        other.post(reverse("episodes:note_edit", args=[note.pk]), {"body": "Yours"}, headers=HTMX),
-        other.post(reverse("episodes:note_delete", args=[note.pk]), headers=HTMX),
-        as_user(ann).post(reverse("episodes:note_flag", args=[note.pk]), {"reason": "spam"}, headers=HTMX),
+        other.get(reverse("notes:edit", args=[note.pk]), headers=HTMX),
+        other.post(reverse("notes:edit", args=[note.pk]), {"body": "Yours"}, headers=HTMX),
+        other.post(reverse("notes:delete", args=[note.pk]), headers=HTMX),
+        as_user(ann).post(reverse("notes:flag", args=[note.pk]), {"reason": "spam"}, headers=HTMX),
     ]:
         assert response.status_code == 403
         assert response["HX-Retarget"] == "#flash"
@@ -365,8 +365,8 @@ def test_partials_asked_for_with_htmx_enforce_the_same_rules(episode, ann, bob):
 def test_someone_elses_pending_note_cannot_be_answered_or_flagged(episode, ann, bob):
     note = make_anchored_note(episode, ann, 1, status=Status.PENDING)
     other = as_user(bob)
-    assert other.post(reverse("episodes:note_reply", args=[note.pk]), {"body": "Hi"}).status_code == 404
-    assert other.post(reverse("episodes:note_flag", args=[note.pk]), {"reason": "spam"}).status_code == 404
+    assert other.post(reverse("notes:reply", args=[note.pk]), {"body": "Hi"}).status_code == 404
+    assert other.post(reverse("notes:flag", args=[note.pk]), {"reason": "spam"}).status_code == 404
 
 
 def test_banned_users_cannot_write(episode, ann, bob):
@@ -374,8 +374,8 @@ def test_banned_users_cannot_write(episode, ann, bob):
     own = make_anchored_note(episode, ann, 2, body="Before the ban")
     ann.ban()
     client = as_user(ann)
-    for url in write_urls(theirs) + [reverse("episodes:note_edit", args=[own.pk]),
-                                     reverse("episodes:note_delete", args=[own.pk])]:
+    for url in write_urls(theirs) + [reverse("notes:edit", args=[own.pk]),
+                                     reverse("notes:delete", args=[own.pk])]:
         assert client.post(url, WRITE_DATA).status_code == 403, url
     assert client.get(CREATE).status_code == 403
     own.refresh_from_db()
@@ -385,8 +385,8 @@ def test_banned_users_cannot_write(episode, ann, bob):
 
 def test_writes_only_by_post(client, episode, ann):
     note = make_anchored_note(episode, ann, 1)
-    for name in ["note_reply", "note_delete", "note_flag"]:
-        assert client.get(reverse(f"episodes:{name}", args=[note.pk])).status_code == 405
+    for name in ["reply", "delete", "flag"]:
+        assert client.get(reverse(f"notes:{name}", args=[note.pk])).status_code == 405
 
 
 def test_a_post_without_the_csrf_token_is_refused(episode, ann):
@@ -416,8 +416,8 @@ def test_too_many_notes_with_htmx_retargets_the_notice_to_flash(client, episode,
 def test_too_many_flags_get_429(client, episode, ann, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "flag": (1, 60)}
     first, second = make_anchored_note(episode, make_user(), 1), make_anchored_note(episode, make_user(), 1)
-    assert client.post(reverse("episodes:note_flag", args=[first.pk]), {"reason": "spam"}).status_code == 302
-    assert client.post(reverse("episodes:note_flag", args=[second.pk]), {"reason": "spam"}).status_code == 429
+    assert client.post(reverse("notes:flag", args=[first.pk]), {"reason": "spam"}).status_code == 302
+    assert client.post(reverse("notes:flag", args=[second.pk]), {"reason": "spam"}).status_code == 429
 
 
 # ---- once and only once ------------------------------------------------------------
@@ -431,7 +431,7 @@ def test_the_same_form_sent_twice_makes_one_note(client, episode, ann):
 
 def test_a_reply_sent_twice_makes_one_reply(client, episode, ann, bob):
     thread = make_anchored_note(episode, bob, 1)
-    url = reverse("episodes:note_reply", args=[thread.pk])
+    url = reverse("notes:reply", args=[thread.pk])
     for _ in range(2):
         client.post(url, {"body": "Once.", "idempotency_key": "r"})
     client.post(url, {"body": "Once.", "idempotency_key": "r"}, headers=HTMX)
@@ -476,7 +476,8 @@ def test_with_htmx_a_note_from_the_dialog_returns_a_confirmation_and_a_fresh_for
                          headers={**HTMX, "HX-Target": "compose"})
     html = response.content.decode()
     note = Note.objects.get()
-    assert 'class="note-created"' in html and 'data-paragraph="1"' in html and 'data-count="1"' in html
+    # notes.js sums the reader's counts by first sentence over the note's segment.
+    assert 'class="note-created"' in html and 'data-first="2"' in html and 'data-counts="{&quot;2&quot;: 1}"' in html
     assert f'href="{NOTES}#note-{note.pk}"' in html
     assert "posted-key" not in html and 'name="idempotency_key"' in html
     assert "<html" not in html
@@ -491,7 +492,7 @@ def test_with_htmx_form_errors_come_back_in_the_form(client, episode, ann):
 
 def test_with_htmx_a_reply_returns_its_thread(client, episode, ann, bob):
     thread = make_anchored_note(episode, bob, 1)
-    response = client.post(reverse("episodes:note_reply", args=[thread.pk]),
+    response = client.post(reverse("notes:reply", args=[thread.pk]),
                            {"body": "Swapped in", "idempotency_key": "r"}, headers=HTMX)
     html = response.content.decode()
     assert html.lstrip().startswith(f'<article class="note" id="note-{thread.pk}"')
@@ -500,7 +501,7 @@ def test_with_htmx_a_reply_returns_its_thread(client, episode, ann, bob):
 
 def test_with_htmx_the_edit_link_returns_the_thread_with_the_form(client, episode, ann):
     note = make_anchored_note(episode, ann, 1, body="Draft")
-    html = client.get(reverse("episodes:note_edit", args=[note.pk]), headers=HTMX).content.decode()
+    html = client.get(reverse("notes:edit", args=[note.pk]), headers=HTMX).content.decode()
     assert f'id="note-{note.pk}"' in html and ">Draft</textarea>" in html and "<html" not in html
 
 
@@ -597,7 +598,7 @@ def imported(ann):
 
 
 def notes_page(episode):
-    return Client().get(reverse("episodes:notes", args=[episode.slug])).content.decode()
+    return Client().get(reverse("notes:list", args=[episode.slug])).content.decode()
 
 
 def test_a_note_follows_its_sentence_when_it_moves(imported, bob):
@@ -642,15 +643,48 @@ The NKVD watched. Nobody was safe.
 
 # ---- the episode page -------------------------------------------------------------------
 
-def test_paragraphs_with_notes_get_a_count_badge_linking_to_their_notes(client, episode, bob):
+def test_segments_with_notes_get_a_count_badge_linking_to_their_notes(client, episode, bob):
     make_anchored_note(episode, bob, 1)
     make_anchored_note(episode, bob, 2)
     make_anchored_note(episode, bob, 3, status=Status.PENDING)
     html = client.get(EPISODE).content.decode()
-    assert (f'<p class="paragraph" id="p-1" data-paragraph="1"><a class="note-badge" '
-            f'href="{NOTES}?paragraph=1" data-paragraph="1" aria-label="2 notes on this paragraph">2</a>') in html
-    assert 'id="p-2" data-paragraph="2"><a class="note-badge"' not in html
+    assert (f'<div class="segment" id="seg-1" data-first="1" data-last="2"><a class="note-badge" '
+            f'href="{NOTES}?passage=1-2" data-segment="1" aria-label="2 notes on this passage">2</a>') in html
+    assert 'id="seg-2" data-first="3" data-last="3"><a class="note-badge"' not in html
     assert f'href="{NOTES}">Discuss<span class="note-total"> · 2 notes</span>' in html
+
+
+def test_a_segments_badge_counts_every_sentence_it_holds_and_no_other(client, bob):
+    """Notes on the first and last sentence of a segment both count; the next segment's don't."""
+    long_episode = make_episode(number=7, slug="seven")
+    words = " ".join(["word"] * 99)
+    make_sentences(long_episode, *[f"Sentence {n} {words}." for n in range(1, 7)])  # 101 words each
+    long_episode.render_transcript()
+    make_anchored_note(long_episode, bob, 1)
+    make_anchored_note(long_episode, bob, 2)
+    make_anchored_note(long_episode, bob, 3)
+    html = client.get(long_episode.get_absolute_url()).content.decode()
+    # 606 words at most 220 a segment: three segments of two sentences.
+    assert re.findall(r'id="seg-(\d+)" data-first="(\d+)" data-last="(\d+)"', html) == [
+        ("1", "1", "2"), ("2", "3", "4"), ("3", "5", "6")
+    ]
+    assert badges(long_episode, client) == {1: 2, 2: 1}
+
+
+def test_the_notes_page_shows_a_passages_notes(client, episode, bob):
+    first = make_anchored_note(episode, bob, 1, body="On the first sentence")
+    make_anchored_note(episode, bob, 3, body="On the third sentence")
+    html = client.get(NOTES + "?passage=1-2").content.decode()
+    assert f'id="note-{first.pk}"' in html and "On the third sentence" not in html
+    assert f'Notes on <a href="{EPISODE}#s-1">this passage</a>' in html
+
+
+@pytest.mark.parametrize("passage", ["2-1", "1-", "x-2", "١-٢", "1-2-3", "1234567-1234568"])
+def test_a_malformed_passage_shows_every_note(client, episode, bob, passage):
+    make_anchored_note(episode, bob, 1, body="On the first sentence")
+    make_anchored_note(episode, bob, 3, body="On the third sentence")
+    html = client.get(NOTES, {"passage": passage}).content.decode()
+    assert "On the first sentence" in html and "On the third sentence" in html
 
 
 def test_the_episode_page_counts_notes_in_one_query_however_many(client, episode, bob):
@@ -668,9 +702,9 @@ def test_the_episode_page_counts_notes_in_one_query_however_many(client, episode
 
 
 def badges(episode, client=None):
-    """{paragraph: count} as the episode page's badges show them."""
+    """{segment: count} as the episode page's badges show them."""
     html = (client or Client()).get(episode.get_absolute_url()).content.decode()
-    return {int(p): int(n) for p, n in re.findall(r'class="note-badge"[^>]*data-paragraph="(\d+)"[^>]*>(\d+)<', html)}
+    return {int(p): int(n) for p, n in re.findall(r'class="note-badge"[^>]*data-segment="(\d+)"[^>]*>(\d+)<', html)}
 
 
 def test_anonymous_badges_follow_every_change_to_the_notes(episode, ann, bob):
@@ -678,16 +712,16 @@ def test_anonymous_badges_follow_every_change_to_the_notes(episode, ann, bob):
     moderator_client = as_user(make_user("mod", is_staff=True))
     note = make_anchored_note(episode, bob, 1, status=Status.PENDING)
     assert badges(episode) == {}
-    moderator_client.post(reverse("episodes:moderation_act", args=[note.pk, "approve"]))
+    moderator_client.post(reverse("notes:moderation_act", args=[note.pk, "approve"]))
     assert badges(episode) == {1: 1}
     other = make_anchored_note(episode, bob, 3)
     reply = make_reply(other, ann)
     assert badges(episode) == {1: 1, 2: 1}  # a reply is not a thread of its own
-    as_user(bob).post(reverse("episodes:note_delete", args=[other.pk]))
+    as_user(bob).post(reverse("notes:delete", args=[other.pk]))
     assert badges(episode) == {1: 1}
-    moderator_client.post(reverse("episodes:moderation_act", args=[note.pk, "spam"]))
+    moderator_client.post(reverse("notes:moderation_act", args=[note.pk, "spam"]))
     assert badges(episode) == {}
-    moderator_client.post(reverse("episodes:moderation_act", args=[note.pk, "restore"]))
+    moderator_client.post(reverse("notes:moderation_act", args=[note.pk, "restore"]))
     assert badges(episode) == {1: 1}
     bob.delete()  # the account goes, and its notes with it
     assert badges(episode) == {} and not Note.objects.filter(pk=reply.pk).exists()
@@ -812,7 +846,7 @@ def test_hostile_notes_are_rendered_inert_on_the_notes_page_episode_page_and_fee
             assert response.status_code == 302, body
     assert Note.objects.count() == len(XSS)
     reply_to = Note.objects.first()
-    client.post(reverse("episodes:note_reply", args=[reply_to.pk]), {"body": XSS[0], "idempotency_key": "re"})
+    client.post(reverse("notes:reply", args=[reply_to.pk]), {"body": XSS[0], "idempotency_key": "re"})
 
     for reader in [client, Client(), as_user(make_user())]:
         assert_inert(main_of(reader.get(NOTES).content.decode()))
@@ -957,7 +991,7 @@ def test_notes_posted_during_transcript_imports_never_deadlock():
 
 def delete_first_sentence_while_saving(episode, monkeypatch):
     """An import deletes the sentence after the form checked it, before the note is saved."""
-    from episodes import discussion
+    from notes import views as discussion
 
     def render_while_the_transcript_changes(body):
         episode.sentences.filter(position=1).delete()
@@ -982,7 +1016,7 @@ def test_a_note_whose_passage_went_while_saving_comes_back_with_its_text(client,
 def test_a_reply_whose_passage_went_while_saving_is_refused_clearly(client, episode, ann, bob, monkeypatch):
     thread = make_anchored_note(episode, bob, 1)
     delete_first_sentence_while_saving(episode, monkeypatch)
-    response = client.post(reverse("episodes:note_reply", args=[thread.pk]),
+    response = client.post(reverse("notes:reply", args=[thread.pk]),
                            {"body": "Yes.", "idempotency_key": "r-gone"}, headers=HTMX)
     assert response.status_code == 409 and "send your reply again" in response.content.decode()
     assert not Note.objects.filter(parent__isnull=False).exists()

@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import caches
 
-from episodes.models import Note
+from notes.models import Note
 from tests.factories import make_sentences
 
 
@@ -73,7 +73,7 @@ def test_an_approved_note_changes_the_anonymous_page(client, episode, django_use
 
 
 def test_an_edit_of_the_show_changes_the_page_at_once(client, episode):
-    from episodes.catalogue import Podcast
+    from episodes.models import Podcast
 
     first = get(client, episode)
     podcast = Podcast.objects.create(title="The Companion Show", image_url="https://example.com/show.jpg")
@@ -90,17 +90,16 @@ def test_an_edit_of_the_show_changes_the_page_at_once(client, episode):
 
 def test_each_worker_reads_the_show_once_a_minute(episode, django_assert_num_queries, monkeypatch):
     """A change saved by another process (no signal here) shows within SHOW_MEMORY_SECONDS."""
-    from episodes import podcast_feed
-    from episodes.catalogue import Podcast
+    from episodes.models import Podcast, show
 
     with django_assert_num_queries(1):
-        podcast_feed.current_show()
+        Podcast.objects.current()
     Podcast.objects.bulk_create([Podcast(title="Saved elsewhere")])
     with django_assert_num_queries(0):
-        assert podcast_feed.current_show().title != "Saved elsewhere"
-    now = podcast_feed.time.monotonic()
-    monkeypatch.setattr(podcast_feed.time, "monotonic", lambda: now + podcast_feed.SHOW_MEMORY_SECONDS)
-    assert podcast_feed.current_show().title == "Saved elsewhere"
+        assert Podcast.objects.current().title != "Saved elsewhere"
+    now = show.time.monotonic()
+    monkeypatch.setattr(show.time, "monotonic", lambda: now + show.SHOW_MEMORY_SECONDS)
+    assert Podcast.objects.current().title == "Saved elsewhere"
 
 
 def test_a_moment_link_is_a_different_page(client, episode):

@@ -17,8 +17,8 @@ from django.core.files.base import ContentFile
 from django.test import override_settings
 from lxml import etree
 
-from episodes.catalogue import Chapter, Credit, Podcast
-from episodes.formats import parse_podcast_html
+from episodes.models import Chapter, Credit, Podcast
+from episodes.timings.formats import parse_podcast_html
 from tests.factories import make_episode, make_sentences
 from tests.testdata import PODCASTING2
 
@@ -133,7 +133,7 @@ def test_podcast_guid_is_the_uuid5_of_the_feed_url(client, show):
     namespace = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
     assert guid == str(uuid.uuid5(namespace, "testserver/feed.xml"))
     # The spec's own worked example.
-    from episodes.podcast_feed import podcast_guid
+    from episodes.feeds.podcast import podcast_guid
 
     assert podcast_guid("https://mp3s.nashownotes.com/pc20rss.xml") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
 
@@ -176,7 +176,7 @@ def test_without_a_podcast_row_the_demo_show_stands_in(client, small_episode):
 def test_the_fallback_show_matches_the_demo_content(settings):
     import yaml
 
-    from episodes.podcast_feed import default_show
+    from episodes.models.show import default_show
 
     demo = yaml.safe_load((settings.DEMO_CONTENT_DIR / "episode.yaml").read_text())
     show = default_show()

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -20,6 +21,14 @@ def test_no_missing_migrations(db):
     output = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=output)
     assert "No changes detected" in output.getvalue()
+
+
+def test_the_import_layers_hold():
+    """The .importlinter contracts: apps layered, the alignment engine free of Django, no cycles."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(lint), "--no-cache"], cwd=settings.BASE_DIR, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Contracts: 3 kept, 0 broken." in done.stdout
 
 
 def test_a_foreign_key_read_row_by_row_raises_in_tests(small_episode):

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from episodes.alignment_runs import AlignmentRun
+from alignment.models import AlignmentRun
 from episodes.models import Episode, Sentence
 from tests.factories import make_episode, make_sentences, make_user
 
@@ -37,7 +37,7 @@ def sentence(episode, position):
 
 
 def post_url(s):
-    return reverse("episodes:review_start", args=[s.episode.slug, s.pk])
+    return reverse("alignment:review_start", args=[s.episode.slug, s.pk])
 
 
 def state(episode):
@@ -197,7 +197,7 @@ def test_only_a_tenth_can_be_nudged(client, editor, episode, nudge):
 def test_another_episodes_sentence_is_not_found_here(client, editor, episode):
     other = make_episode(title="The Winter War", slug="139-winter-war")
     (stranger,) = make_sentences(other, "The Finns held.")
-    url = reverse("episodes:review_start", args=[episode.slug, stranger.pk])
+    url = reverse("alignment:review_start", args=[episode.slug, stranger.pk])
     assert client.post(url, {"start": "2.0"}).status_code == 404
     stranger.refresh_from_db()
     assert stranger.start is None and not stranger.start_set_by_editor

@@ -201,8 +201,9 @@ def test_the_group_holding_an_exact_name_is_shown_first(demo):
 def test_approved_notes_are_found_and_others_are_not(client, demo):
     from tests.factories import make_user
 
-    from episodes.markup import render_markdown
-    from episodes.models import Episode, Note
+    from notes.markup import render_markdown
+    from episodes.models import Episode
+    from notes.models import Note
 
     episode = Episode.objects.get(slug="138-the-great-purges")
     author = make_user("noter")

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree
 
-from episodes.catalogue import Series
+from episodes.models import Series
 from episodes.models import Episode
 from tests.factories import make_episode, make_source, make_term
 

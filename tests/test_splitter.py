@@ -4,14 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from episodes.splitter import parse_transcript, split_sentences
+from episodes.splitter import split_transcript, split_sentences
 
 TRANSCRIPT = Path(__file__).resolve().parent.parent / "episodes" / "demo" / "138-the-great-purges.txt"
 
 
 @pytest.fixture(scope="module")
 def episode_138():
-    return parse_transcript(TRANSCRIPT.read_text(encoding="utf-8"))
+    return split_transcript(TRANSCRIPT.read_text(encoding="utf-8"))
 
 
 def test_title_and_tagline_lines_are_not_sentences(episode_138):
@@ -91,11 +91,11 @@ def test_split_sentences_edge_cases(text, expected):
 
 
 def test_crlf_bom_and_extra_space_are_normalised():
-    parsed = parse_transcript("\ufeff12: Title\r\n\r\nTagline here.\r\n\r\nOne  two.\r\nThree four.\r\n")
+    parsed = split_transcript("\ufeff12: Title\r\n\r\nTagline here.\r\n\r\nOne  two.\r\nThree four.\r\n")
     assert (parsed.number, parsed.title, parsed.tagline) == (12, "Title", "Tagline here.")
     assert parsed.paragraphs == [["One two.", "Three four."]]
 
 
 def test_text_without_a_header_is_all_transcript():
-    parsed = parse_transcript("Just a sentence. And another.")
+    parsed = split_transcript("Just a sentence. And another.")
     assert parsed.title == "" and parsed.sentences == ["Just a sentence.", "And another."]

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from django.core.files.base import ContentFile
 
-from episodes.catalogue import Podcast
+from episodes.models import Podcast
 from tests.factories import make_episode, make_sentences, make_source, make_term
 
 pytestmark = pytest.mark.django_db

@@ -26,8 +26,9 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from companion import task_worker
-from episodes.aligning import create_run, run_alignment, start_alignment
-from episodes.alignment_runs import AlignmentRun
+from alignment.runs import create_run, run_alignment
+from alignment.tasks import start_alignment
+from alignment.models import AlignmentRun
 from episodes.models import Episode, Mention
 from tests.factories import make_episode, make_sentences, make_term
 from tests.test_aligning import TEXTS, TOLERANCE, recording, timings  # noqa: F401  (recording: a fixture)
@@ -78,7 +79,7 @@ def test_start_alignment_only_queues_and_the_worker_aligns(queued, run_worker, e
     run.refresh_from_db()
     assert run.status == Status.QUEUED and run.started is None
     (task,) = DBTaskResult.objects.all()
-    assert (task.status, task.task_path, task.args_kwargs["args"]) == ("READY", "episodes.tasks.align_episode", [run.pk])
+    assert (task.status, task.task_path, task.args_kwargs["args"]) == ("READY", "alignment.tasks.align_episode", [run.pk])
     assert timings(episode) == before
 
     run_worker()
@@ -112,7 +113,7 @@ def test_the_admin_queues_an_upload_and_the_run_page_says_it_waits(queued, run_w
 
     run.refresh_from_db()
     assert run.status == Status.DONE, run.message
-    page = admin_client.get(reverse("admin:episodes_alignmentrun_change", args=[run.pk])).content.decode()
+    page = admin_client.get(reverse("admin:alignment_alignmentrun_change", args=[run.pk])).content.decode()
     assert "3 sentences timed" in page and 'http-equiv="refresh"' not in page
 
 

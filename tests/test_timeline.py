@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from episodes.events import Event, parse_partial_date
+from timeline.models import Event, parse_partial_date
 from episodes.models import Episode
 from tests.factories import make_episode, make_person, make_sentences, make_term
 
@@ -263,7 +263,7 @@ def test_the_admin_lists_searches_and_filters_events(client, timeline):
 
     admin = get_user_model().objects.create_superuser("editor", password="a long editor password")
     client.force_login(admin)
-    base = "/" + settings.ADMIN_PATH + "episodes/event/"
+    base = "/" + settings.ADMIN_PATH + "timeline/event/"
     html = client.get(base + "?q=Nikolaev").content.decode()
     assert "Nikolaev is executed" in html and "Kirov is shot" not in html
     html = client.get(base + "?precision__exact=month").content.decode()
@@ -273,7 +273,7 @@ def test_the_admin_lists_searches_and_filters_events(client, timeline):
     event = Event.objects.get(slug="kirov-is-shot")
     assert client.get(f"{base}{event.pk}/change/").status_code == 200
     response = client.get("/" + settings.ADMIN_PATH + "autocomplete/",
-                          {"app_label": "episodes", "model_name": "event", "field_name": "people", "term": "Kir"})
+                          {"app_label": "timeline", "model_name": "event", "field_name": "people", "term": "Kir"})
     assert response.json()["results"][0]["text"] == "Sergei Kirov"
 
 
@@ -282,7 +282,7 @@ def test_a_year_filter_that_is_not_a_year_shows_every_event_and_says_why(client,
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.create_superuser("editor", password="a long editor password"))
-    base = "/" + settings.ADMIN_PATH + "episodes/event/"
+    base = "/" + settings.ADMIN_PATH + "timeline/event/"
     response = client.get(base, {"year": year}, follow=True)
     assert response.status_code == 200
     html = response.content.decode()

@@ -6,8 +6,8 @@ import pytest
 import yaml
 from django.conf import settings
 
-from episodes.demo_content import DemoContentError, load_demo
-from episodes.events import Event
+from episodes.demo import DemoContentError, load_demo
+from timeline.models import Event
 from episodes.models import Episode
 
 pytestmark = pytest.mark.django_db

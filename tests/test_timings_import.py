@@ -8,7 +8,7 @@ import webvtt
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
-from episodes.formats import read_timings
+from episodes.timings.formats import read_timings
 from episodes.models import Episode
 from tests.testdata import PODCASTING2
 

@@ -1,9 +1,7 @@
 """
-SQLite FTS5 tables and their sync triggers, shared by the search migrations.
-
-SQLite rebuilds a table for many schema changes (adding a field to Sentence,
-say), and the rebuild drops the table's triggers. ensure() runs after every
-migrate (episodes/apps.py) and recreates whatever went missing.
+SQLite FTS5 tables and their sync triggers, frozen for the search migrations
+(0004, 0006) as they were when those ran: never edit this copy. The site's
+own, which may change, is episodes/fts.py.
 """
 
 
@@ -51,20 +49,3 @@ def recreate(schema_editor, prefix=""):
 
 
 PREFIX = "2 3 4"
-
-
-def ensure(connection):
-    """Recreate any FTS table whose sync triggers a table rebuild dropped."""
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
-        present = {row[0] for row in cursor.fetchall()}
-    with connection.schema_editor() as schema_editor:
-        for fts, (content, columns) in TABLES.items():
-            wanted = {fts} | {f"{fts}_{suffix}" for suffix in ("ai", "ad", "au")}
-            if fts in present and not wanted <= present:
-                for statement in drop_statements(fts) + create_statements(
-                    fts, content, columns, PREFIX
-                ):
-                    schema_editor.execute(statement)

@@ -7,13 +7,13 @@ Import a podcast's RSS feed (iTunes tags, Podcasting 2.0) into the catalogue:
 Creates or updates the Podcast, one Episode per item (matched by guid), its
 credits, chapters and transcript links, and imports timed transcripts it can
 fetch. A re-import keeps every change an editor made. Any fatal problem with
-the feed stops the import with nothing written; see episodes/feed_import.py.
+the feed stops the import with nothing written; see episodes/feeds/imports.py.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from episodes.feed_import import import_feed, read_feed_source
-from episodes.feed_parse import FeedError
+from episodes.feeds.imports import import_feed, read_feed_source
+from episodes.feeds.parse import FeedError
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ refused, and nothing is changed.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from episodes.timed_import import TimingImportError, import_timings_file
+from episodes.timings.imports import TimingImportError, import_timings_file
 from episodes.models import Episode
 
 

@@ -11,7 +11,7 @@ the file stops the import before the database is touched.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from episodes.importers import TranscriptError, import_transcript, read_transcript
+from episodes.transcripts import TranscriptError, import_transcript, read_transcript
 from episodes.models import Episode
 
 

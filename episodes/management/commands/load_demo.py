@@ -7,8 +7,8 @@ updates by slug and never duplicates.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from episodes.demo_content import DemoContentError, load_demo, narrate
-from episodes.importers import TranscriptError
+from episodes.demo import DemoContentError, load_demo, narrate
+from episodes.transcripts import TranscriptError
 from episodes.models import Citation, Mention, Person, Source, Term
 
 

@@ -1,0 +1,307 @@
+"""
+Aligning an episode's script to its real audio, as a background run.
+
+start_alignment() (alignment/tasks.py) records an AlignmentRun and queues the
+align_episode task; run_alignment() is what the task (and manage.py align)
+does: fetch the audio, call alignment.engine.align.align() with throttled
+progress writes, then replace the timings in one transaction. A failure of
+any kind marks the run failed with a message an editor can act on and leaves
+the sentences as they were.
+
+The engine (numpy and friends) is imported only when a run starts, so web
+workers that never align don't load it.
+"""
+
+import logging
+import os
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from companion.params import int_or_none
+from episodes.models import Episode, Sentence
+
+from . import models as alignment_runs
+from .models import AlignmentRun
+
+logger = logging.getLogger(__name__)
+
+#: Below this an aligned start is listed for review (Alignment.low_confidence's default).
+LOW_CONFIDENCE = 0.5
+#: A 3-hour episode at 192 kbit/s is about 260 MB; anything past this is not an episode.
+MAX_AUDIO_BYTES = 400 * 1024 * 1024
+#: Seconds to wait for the audio server to connect or send the next chunk.
+DOWNLOAD_TIMEOUT = 30
+#: Progress is written at most this often (seconds), so a long run isn't a stream of UPDATEs.
+PROGRESS_EVERY = 1.0
+#: Where audio uploaded for an alignment is kept (under MEDIA_ROOT), so a worker can read it.
+UPLOAD_FOLDER = "alignment"
+
+Status = AlignmentRun.Status
+
+
+class AudioUnavailable(Exception):
+    """The audio can't be fetched or found; the message says why and what to do."""
+
+
+class AlignmentRefused(Exception):
+    """An alignment can't start now (one is already running, nothing to align)."""
+
+
+def latest_run(episode):
+    return episode.alignment_runs.order_by("-created", "-pk").first()
+
+
+def episode_audio_location(episode):
+    """The episode's own audio as a path or URL for an alignment; '' when it has none."""
+    if episode.audio:
+        return episode.audio.path
+    return episode.audio_url
+
+
+def store_upload(episode, upload):
+    """Keep audio uploaded for an alignment in the media folder; returns its path."""
+    if upload.size > MAX_AUDIO_BYTES:
+        raise AudioUnavailable(
+            f"{upload.name} is {upload.size:,} bytes; the limit is {MAX_AUDIO_BYTES:,}."
+        )
+    name = get_valid_filename(Path(upload.name).name) or "audio"
+    stored = default_storage.save(f"{UPLOAD_FOLDER}/{episode.slug}-{name}", upload)
+    return default_storage.path(stored)
+
+
+def create_run(episode, audio, keep_manual=True):
+    """Record a queued run, unless there is nothing to align or a run is already under way."""
+    audio = str(audio).strip()
+    if not audio:
+        raise AlignmentRefused("No audio given: upload one, give its URL, or attach it to the episode.")
+    if not episode.sentences.exists():
+        raise AlignmentRefused("The episode has no transcript to align; import the text first.")
+    episode.alignment_runs.give_up_on_lost()
+    busy = episode.alignment_runs.under_way().first()
+    if busy:
+        raise AlignmentRefused(
+            f"An alignment of this episode is already {busy.get_status_display().lower()} "
+            f"(since {timezone.localtime(busy.created):%H:%M}); wait for it to finish."
+        )
+    return AlignmentRun.objects.create(episode=episode, audio=audio[:1000], keep_manual=keep_manual)
+
+
+class ProgressWriter:
+    """The engine's progress(fraction, stage) callback: writes the run's row, throttled."""
+
+    def __init__(self, run, echo=None, every=PROGRESS_EVERY):
+        self.run, self.echo, self.every = run, echo, every
+        self.written_at = float("-inf")
+
+    def __call__(self, fraction, stage):
+        fraction = min(1.0, max(0.0, float(fraction)))
+        stage = str(stage)[:200]
+        now = time.monotonic()
+        if stage == self.run.stage and now - self.written_at < self.every:
+            return
+        self.written_at = now
+        self.run.progress, self.run.stage = fraction, stage
+        AlignmentRun.objects.filter(pk=self.run.pk).update(progress=fraction, stage=stage)
+        if self.echo:
+            self.echo(fraction, stage)
+
+
+@contextmanager
+def heartbeat(run):
+    """
+    Write the run's heartbeat from a thread until the block ends. A worker
+    killed outright (kill -9, a lost machine) stops beating, so a new run
+    need not wait hours for the old one to count as dead.
+    """
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(alignment_runs.HEARTBEAT_EVERY):
+                try:
+                    AlignmentRun.objects.filter(pk=run.pk).update(heartbeat=timezone.now())
+                except DatabaseError as error:  # a locked or restarting database: try next beat
+                    logger.warning("Alignment run %s: heartbeat not written (%s)", run.pk, error)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"alignment-run-{run.pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def run_alignment(run, echo=None):
+    """Do the run: align, store the timings, record the result. Returns the run."""
+    now = timezone.now()
+    run.status, run.started, run.heartbeat, run.message = Status.RUNNING, now, now, ""
+    run.save(update_fields=["status", "started", "heartbeat", "message"])
+    progress = ProgressWriter(run, echo)
+    try:
+        from .engine.align import AlignmentError  # numpy and friends: loaded only to align
+
+        expected = (AlignmentError, AudioUnavailable, AlignmentRefused)
+    except ImportError as error:  # the engine's dependencies are missing here
+        return _fail(run, f"The aligner can't be loaded on this server: {error}.")
+    try:
+        with heartbeat(run), local_audio(run.audio, progress) as path:
+            _align_and_save(run, path, progress)
+    except expected as error:
+        return _fail(run, str(error))
+    except Exception as error:  # a bug; the run must still say it failed
+        logger.exception("Alignment run %s failed", run.pk)
+        return _fail(run, f"Alignment failed unexpectedly ({type(error).__name__}: {error}).")
+    except BaseException:  # Ctrl-C, or the worker shutting down: don't leave it "running"
+        _fail(run, "Interrupted before it finished; the timings were not changed.")
+        raise
+    return run
+
+
+def _fail(run, message):
+    run.status, run.message, run.finished = Status.FAILED, message, timezone.now()
+    run.save(update_fields=["status", "message", "finished"])
+    return run
+
+
+def align_audio(episode, path, progress=None):
+    """Align the episode's sentences to a local audio file: (texts, Alignment, compute seconds)."""
+    from .engine.align import align  # numpy and friends: loaded only to align
+
+    texts = list(episode.sentences.order_by("position").values_list("text", flat=True))
+    if not texts:
+        raise AlignmentRefused("The episode has no transcript to align; import the text first.")
+    began = time.monotonic()
+    scaled = (lambda fraction, stage: progress(0.02 + 0.93 * fraction, stage)) if progress else None
+    alignment = align(texts, path, progress=scaled)
+    return texts, alignment, time.monotonic() - began
+
+
+def _align_and_save(run, path, progress):
+    episode = run.episode
+    texts, alignment, compute = align_audio(episode, path, progress)
+    progress(0.96, "Saving the timings")
+    with transaction.atomic():
+        Episode.objects.filter(pk=episode.pk).lock_for_writing()  # before the sentences
+        sentences = list(episode.sentences.select_for_update().order_by("position"))
+        if [sentence.text for sentence in sentences] != texts:
+            raise AlignmentRefused("The transcript changed while the audio was being aligned; run it again.")
+        kept = apply_alignment(sentences, alignment, run.keep_manual)
+        Sentence.objects.bulk_update(
+            sentences, ["start", "end", "words", "confidence", "start_set_by_editor"], batch_size=500
+        )
+        episode.timing = Episode.Timing.ALIGNED
+        fields = ["timing"]
+        if not episode.duration and alignment.duration:
+            episode.duration = timedelta(seconds=round(alignment.duration, 3))
+            fields.append("duration")
+        episode.save(update_fields=fields)
+        episode.render_transcript()
+        low = [
+            sentences[index].position for index in alignment.low_confidence(LOW_CONFIDENCE)
+            if not sentences[index].start_set_by_editor
+        ]
+        run.result = {
+            "duration": round(float(alignment.duration), 3),
+            "compute_seconds": round(compute, 2),
+            "sentences": len(sentences),
+            "skipped": [[round(float(start), 2), round(float(end), 2)] for start, end in alignment.skipped],
+            "low_confidence": low,
+            "kept_manual": kept,
+        }
+        run.status, run.progress, run.stage = Status.DONE, 1.0, "Done"
+        run.finished = timezone.now()
+        run.save(update_fields=["result", "status", "progress", "stage", "finished"])
+
+
+def apply_alignment(sentences, alignment, keep_manual):
+    """Put the aligned times on the sentences; returns the positions whose editor's start was kept."""
+    if len(alignment.sentences) != len(sentences):
+        raise AlignmentRefused(
+            f"The aligner timed {len(alignment.sentences)} sentences but the episode has {len(sentences)}."
+        )
+    kept = []
+    for sentence, timing in zip(sentences, alignment.sentences):
+        start, end = round(float(timing.start), 3), round(float(timing.end), 3)
+        words = [[int(a), int(b), round(float(c), 3), round(float(d), 3)] for a, b, c, d in timing.words]
+        if keep_manual and sentence.start_set_by_editor and sentence.start is not None:
+            start = sentence.start
+            end = max(end, start)
+            # Word times before the editor's start contradict it; let the sentence start them.
+            words = [word for word in words if word[2] >= start]
+            kept.append(sentence.position)
+        else:
+            sentence.start_set_by_editor = False
+        sentence.start, sentence.end, sentence.words = start, max(end, start), words
+        sentence.confidence = round(float(timing.confidence), 3)
+    return kept
+
+
+@contextmanager
+def local_audio(location, progress=None):
+    """A readable local path for a path or an http(s) URL (downloaded to a temporary file)."""
+    scheme = urlsplit(location).scheme.lower()
+    if scheme in ("http", "https"):
+        if progress:
+            progress(0.0, "Downloading the audio")
+        path = download(location)
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+        return
+    if scheme and len(scheme) > 1:  # a drive letter is not a scheme
+        raise AudioUnavailable(f"Only http and https audio URLs can be fetched, not {scheme}:.")
+    path = Path(location)
+    if not path.is_file():
+        raise AudioUnavailable(f"No audio file at {location}.")
+    if path.stat().st_size > MAX_AUDIO_BYTES:
+        raise AudioUnavailable(f"{path.name} is {path.stat().st_size:,} bytes; the limit is {MAX_AUDIO_BYTES:,}.")
+    yield path
+
+
+def download(url, limit=MAX_AUDIO_BYTES, timeout=DOWNLOAD_TIMEOUT):
+    """Fetch the URL to a temporary file, refusing anything larger than limit; returns its path."""
+    suffix = Path(urlsplit(url).path).suffix[:10]
+    request = urllib.request.Request(url, headers={"User-Agent": "Companion aligner"})
+    handle, name = tempfile.mkstemp(prefix="companion-align-", suffix=suffix)
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as file, urllib.request.urlopen(request, timeout=timeout) as response:
+            # A missing or unreadable length is no reason to refuse: the bytes are counted below.
+            declared = int_or_none(response.headers.get("Content-Length", "").strip())
+            if declared is not None and declared > limit:
+                raise AudioUnavailable(f"The audio at {url} is {declared:,} bytes; the limit is {limit:,}.")
+            size = 0
+            while chunk := response.read(1 << 16):
+                size += len(chunk)
+                if size > limit:
+                    raise AudioUnavailable(f"The audio at {url} is larger than the limit of {limit:,} bytes.")
+                file.write(chunk)
+        if not size:
+            raise AudioUnavailable(f"The audio at {url} is empty.")
+        return path
+    except urllib.error.HTTPError as error:
+        path.unlink(missing_ok=True)
+        raise AudioUnavailable(f"The audio server answered {error.code} {error.reason} for {url}.") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        path.unlink(missing_ok=True)
+        reason = getattr(error, "reason", error)
+        raise AudioUnavailable(f"Could not download the audio from {url}: {reason}.") from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise

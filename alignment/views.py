@@ -1,0 +1,169 @@
+"""
+The editor's review of an episode's timings (staff only).
+
+Every sentence with its start, end and the aligner's confidence; the doubtful
+ones are listed first. An editor plays a sentence from its start, nudges the
+start by a tenth of a second or sets it to the playback time (static/js/
+review.js), or types it into the plain form. A start an editor sets is marked
+start_set_by_editor, so a re-alignment keeps it.
+"""
+
+import math
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.decorators import staff_required
+from episodes.models import Episode, Sentence
+from episodes.moments import parse_moment
+
+from .runs import LOW_CONFIDENCE, latest_run
+
+#: What the nudge buttons move a start by, in seconds.
+NUDGE = 0.1
+#: No episode is longer than a day; a start past this is a typing slip.
+MAX_START = 24 * 3600.0
+
+
+class StartError(Exception):
+    """The start given can't be used; the message says why."""
+
+
+def needs_review(sentence):
+    """The aligner was unsure of the start and no editor has set it since."""
+    return (
+        sentence.confidence is not None
+        and sentence.confidence < LOW_CONFIDENCE
+        and not sentence.start_set_by_editor
+    )
+
+
+def parse_start(value):
+    """Seconds from '12.3', '754' or '12:34.5'; StartError for anything else."""
+    value = (value or "").strip()[:20]
+    if not value.isascii():  # float() would read any script's digits: "٣" is 3.0
+        raise StartError("Enter the start in seconds, for example 12.3 or 1:02.5.")
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = parse_moment(value)
+    if seconds is None or not math.isfinite(seconds):
+        raise StartError("Enter the start in seconds, for example 12.3 or 1:02.5.")
+    return round(seconds, 3)
+
+
+def check_start(sentence, start):
+    """Refuse a start that is negative, after the sentence's end, or out of order with its neighbours."""
+    if start < 0:
+        raise StartError("A start can't be negative.")
+    if start > MAX_START:
+        raise StartError(f"{start:,.1f} s is longer than any episode.")
+    if sentence.end is not None and start > sentence.end:
+        raise StartError(f"The start ({start:.2f} s) can't be after the sentence's end ({sentence.end:.2f} s).")
+    timed = sentence.episode.sentences.filter(start__isnull=False).only("position", "start")
+    before = timed.filter(position__lt=sentence.position).order_by("-position").first()
+    after = timed.filter(position__gt=sentence.position).order_by("position").first()
+    if before and start <= before.start:
+        raise StartError(
+            f"The start must come after the previous sentence's (§{before.position} at {before.start:.2f} s)."
+        )
+    if after and start >= after.start:
+        raise StartError(
+            f"The start must come before the next sentence's (§{after.position} at {after.start:.2f} s)."
+        )
+
+
+@transaction.atomic
+def set_start(sentence, start):
+    """Store an editor's start, mark it theirs, and re-render the transcript."""
+    check_start(sentence, start)
+    sentence.start, sentence.start_set_by_editor = start, True
+    sentence.save(update_fields=["start", "start_set_by_editor"])
+    sentence.episode.render_transcript()
+
+
+def requested_start(sentence, data):
+    """The start a POST asks for: a nudge of the stored start, or the typed value."""
+    nudge = data.get("nudge")
+    if nudge is not None:
+        if nudge not in ("-0.1", "0.1"):
+            raise StartError("A nudge is 0.1 s either way.")
+        if sentence.start is None:
+            raise StartError("This sentence has no start to nudge; type one in.")
+        return round(sentence.start + float(nudge), 3)
+    return parse_start(data.get("start"))
+
+
+def review_sentences(episode):
+    """The episode's sentences for the page, with needs_review set: one query."""
+    sentences = list(
+        episode.sentences.order_by("position").only(
+            "pk", "episode_id", "position", "text", "start", "end", "confidence", "start_set_by_editor"
+        )
+    )
+    for sentence in sentences:
+        sentence.needs_review = needs_review(sentence)
+    return sentences
+
+
+def render_review(request, episode, error_sentence=None, status=200):
+    sentences = review_sentences(episode)
+    if error_sentence:
+        for sentence in sentences:
+            if sentence.pk == error_sentence.pk:
+                sentence.error = error_sentence.error
+    doubtful = [sentence for sentence in sentences if sentence.needs_review]
+    only_doubtful = request.GET.get("show") == "review"
+    context = {
+        "episode": episode,
+        "sentences": doubtful if only_doubtful else sentences,
+        "doubtful": doubtful,
+        "total": len(sentences),
+        "only_doubtful": only_doubtful,
+        "run": latest_run(episode),
+        "threshold": LOW_CONFIDENCE,
+        "audio": episode.audio_source,
+    }
+    return render(request, "alignment/review.html", context, status=status)
+
+
+@staff_required
+@require_safe
+def review(request, slug):
+    episode = get_object_or_404(Episode, slug=slug)
+    return render_review(request, episode)
+
+
+@staff_required
+@require_POST
+def review_start(request, slug, pk):
+    sentence = get_object_or_404(
+        Sentence.objects.select_related("episode").defer("words"), pk=pk, episode__slug=slug
+    )
+    try:
+        start = requested_start(sentence, request.POST)
+        set_start(sentence, start)
+        error = None
+    except StartError as problem:
+        error = str(problem)
+        sentence.refresh_from_db(fields=["start", "start_set_by_editor"])
+    if request.htmx:
+        sentence.needs_review = needs_review(sentence)
+        sentence.error = error
+        context = {
+            "episode": sentence.episode,
+            "sentence": sentence,
+            "audio": sentence.episode.audio_source,
+            "threshold": LOW_CONFIDENCE,
+            "flash": error or f"§{sentence.position} now starts at {sentence.start:.2f} s.",
+            "flash_level": "error" if error else "success",
+        }
+        return render(request, "alignment/review.html#row", context, status=400 if error else 200)
+    if error:
+        sentence.error = error
+        return render_review(request, sentence.episode, error_sentence=sentence, status=400)
+    messages.success(request, f"§{sentence.position} now starts at {sentence.start:.2f} s.")
+    return redirect(reverse("alignment:review", args=[slug]) + f"#review-s-{sentence.position}")

@@ -1,0 +1,13 @@
+"""The episodes app's models, by topic; Django and the rest of the code import them from here."""
+
+from .entries import Entity, Mention, Person, SpanInSentence, Term
+from .episode import Episode, Sentence
+from .search_fields import PostgresSearchDocument, search_document, search_names
+from .show import Chapter, Credit, Podcast, Series, TranscriptLink
+from .sources import Citation, Source
+
+__all__ = [
+    "Chapter", "Citation", "Credit", "Entity", "Episode", "Mention", "Person", "Podcast",
+    "PostgresSearchDocument", "Sentence", "Series", "Source", "SpanInSentence", "Term",
+    "TranscriptLink", "search_document", "search_names",
+]

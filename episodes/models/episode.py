@@ -1,0 +1,277 @@
+"""
+Episodes and their sentences.
+
+A Sentence is the unit of reading and timing. Mentions and citations hang off
+sentences; the episode keeps its transcript pre-rendered (with links,
+popovers and footnotes) so a page view never walks sentences one by one.
+"""
+
+from functools import cached_property
+
+from django.db import models
+from django.db.models import F, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from ..rendering import transcript_html
+from ..reverse_cache import cached_reverse
+from ..signals import transcript_rendered
+from .entries import Mention
+from .search_fields import search_document
+from .sources import Citation
+
+
+#: The catalogue's orders: the key in ?order=, its label, the ordering. Episodes with
+#: no number (trailers, extras) come after the numbered ones.
+ORDERS = {
+    "newest": ("Newest first", [F("published").desc(nulls_last=True), F("number").desc(nulls_last=True), "pk"]),
+    "number": ("By number", [F("number").asc(nulls_last=True), F("published").asc(nulls_last=True), "pk"]),
+}
+
+
+# The nearest episode on each side, by number and within the series, in one
+# query. Written out because the ORM spent longer composing its four
+# subqueries than the database took to run them (the episode page's largest
+# cost before rendering). A NULL number or part simply matches nothing.
+NEIGHBOURS_SQL = """
+    SELECT id, number, title, slug, series_id, part, updated FROM episodes_episode
+    WHERE id <> %s AND id IN (
+        (SELECT id FROM episodes_episode WHERE number < %s ORDER BY number DESC LIMIT 1),
+        (SELECT id FROM episodes_episode WHERE number > %s ORDER BY number LIMIT 1),
+        (SELECT id FROM episodes_episode WHERE series_id = %s AND part < %s
+         ORDER BY part DESC, number DESC, id DESC LIMIT 1),
+        (SELECT id FROM episodes_episode WHERE series_id = %s AND part > %s
+         ORDER BY part, number, id LIMIT 1)
+    )
+"""
+
+
+class EpisodeQuerySet(models.QuerySet):
+    def in_order(self, order):
+        """The catalogue's order (a key of ORDERS), with each episode's series."""
+        return self.select_related("series").order_by(*ORDERS[order][1])
+
+    def lock_for_writing(self):
+        """
+        Lock the episode's row (filter by pk) at the start of any write to its
+        sentences or notes; False if it is gone. Every such writer takes the
+        episode before the sentences, so none holds one while it waits for the
+        other: a note posted during a transcript import could deadlock. FOR NO
+        KEY UPDATE, which the foreign-key checks of new notes don't wait for.
+        """
+        return self.select_for_update(no_key=True).exists()
+
+
+class Episode(models.Model):
+    class Timing(models.TextChoices):
+        NONE = "none", "No timings"
+        ESTIMATED = "estimated", "Estimated"
+        TIMED = "timed", "Timed"
+        ALIGNED = "aligned", "Aligned to the audio"
+
+    # Trailers and bonus episodes in a feed often have no number.
+    number = models.PositiveIntegerField(unique=True, null=True, blank=True)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    tagline = models.CharField(max_length=300, blank=True)
+    series = models.ForeignKey(
+        "episodes.Series", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="episodes",
+    )
+    part = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Part within the series.")
+    published = models.DateField(null=True, blank=True)
+    guid = models.CharField(
+        "feed GUID", max_length=500, unique=True, null=True, blank=True,
+        help_text="The item's guid in the podcast's feed; re-imports match on it.",
+    )
+    description = models.TextField(blank=True, help_text="The feed's show notes, sanitised HTML.")
+    audio_type = models.CharField("audio MIME type", max_length=100, blank=True)
+    audio_length = models.PositiveBigIntegerField("audio size in bytes", null=True, blank=True)
+    # What the last feed import wrote, so a re-import leaves editors' changes alone.
+    feed_values = models.JSONField(default=dict, blank=True, editable=False)
+    audio = models.FileField(upload_to="audio/", blank=True)
+    audio_url = models.URLField(
+        "audio URL", max_length=500, blank=True, help_text="Used when no file is uploaded."
+    )
+    duration = models.DurationField(null=True, blank=True)
+    audio_is_synthetic = models.BooleanField(
+        default=False, help_text="A generated narration standing in for the real audio."
+    )
+    audio_note = models.CharField(
+        max_length=300, blank=True, help_text="Why there is no audio, when there is none."
+    )
+    timing = models.CharField(max_length=10, choices=Timing, default=Timing.NONE)
+    summary = models.TextField(blank=True)
+    # Written by render_transcript() whenever sentences, mentions or
+    # citations change; pages serve it as it is.
+    transcript_html = models.TextField(blank=True, editable=False)
+    transcript_rendered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The words alone, a paragraph to a line, for the page's JSON-LD: written with
+    # transcript_html so an episode page needn't read its sentences.
+    transcript_plain = models.TextField(blank=True, editable=False)
+    # With transcript_rendered_at, says when the page last changed (ETags, page cache).
+    updated = models.DateTimeField(auto_now=True)
+    # The note badges anonymous readers see, [[sentence position, threads], …]: written
+    # whenever a note or the transcript changes (notes/models.py), so their
+    # pages need no note query.
+    public_note_counts = models.JSONField(default=list, blank=True, editable=False)
+
+    objects = EpisodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self):
+        return self.numbered_title
+
+    @property
+    def label(self):
+        """How pages name the episode's place in the show: "Episode 138", or "Extra" without a number."""
+        return "Extra" if self.number is None else f"Episode {self.number}"
+
+    @property
+    def numbered_title(self):
+        """"138: The Great Purges", or the title alone for an episode with no number."""
+        return self.title if self.number is None else f"{self.number}: {self.title}"
+
+    def get_absolute_url(self):
+        return cached_reverse("episodes:detail", self.slug)
+
+    @property
+    def audio_source(self):
+        """Where the player gets the audio: our ranged view for files, else the URL."""
+        if self.audio:
+            return reverse("episodes:audio", args=[self.slug])
+        return self.audio_url
+
+    @cached_property
+    def neighbours(self):
+        """
+        {"previous", "next"} by number and {"previous_part", "next_part"} within
+        the series, each an Episode (only what a link needs) or None, from one query.
+        """
+        found = dict.fromkeys(["previous", "next", "previous_part", "next_part"])
+        has_part = self.series_id is not None and self.part is not None
+        if self.number is None and not has_part:
+            return found
+        number, series, part = self.number, self.series_id, self.part
+        others = list(
+            Episode.objects.raw(NEIGHBOURS_SQL, [self.pk, number, number, series, part, series, part])
+        )
+        # Each subquery found the nearest episode on its side, so the nearest of these few is it.
+        if self.number is not None:
+            numbered = [other for other in others if other.number is not None]
+            found["previous"] = max((o for o in numbered if o.number < self.number), key=lambda o: o.number, default=None)
+            found["next"] = min((o for o in numbered if o.number > self.number), key=lambda o: o.number, default=None)
+        if self.series_id and self.part is not None:
+            parts = [o for o in others if o.series_id == self.series_id and o.part is not None]
+            found["previous_part"] = max((o for o in parts if o.part < self.part), key=lambda o: o.part, default=None)
+            found["next_part"] = min((o for o in parts if o.part > self.part), key=lambda o: o.part, default=None)
+        return found
+
+    def is_timed(self):
+        return self.timing != self.Timing.NONE
+
+    def sentence_at(self, seconds):
+        """The sentence being spoken at a moment (the last one started by then)."""
+        return (
+            self.sentences.filter(start__isnull=False, start__lte=seconds)
+            .order_by("-start", "-position")
+            .first()
+        ) or self.sentences.filter(start__isnull=False).order_by("start").first()
+
+    def estimate_timings(self, pause_weight=12):
+        """Spread the known duration over sentences in proportion to their spoken length."""
+        if not self.duration:
+            raise ValueError("An estimate needs the episode's duration.")
+        texts = list(self.sentences.order_by("position").values_list("text", flat=True))
+        weights = [len(text) + pause_weight for text in texts]
+        scale = self.duration.total_seconds() / (sum(weights) or 1)
+        timings, cursor = [], 0.0
+        for weight in weights:
+            start = cursor
+            cursor += weight * scale
+            timings.append((round(start, 3), round(cursor - pause_weight * scale, 3), []))
+        self.save_timings(timings, self.Timing.ESTIMATED)
+
+    def save_timings(self, timings, timing):
+        """Store [(start, end, words), …] for the sentences in order, then re-render."""
+        sentences = list(self.sentences.order_by("position"))
+        for sentence, (start, end, words) in zip(sentences, timings, strict=True):
+            sentence.start, sentence.end, sentence.words = start, end, words or []
+        Sentence.objects.bulk_update(sentences, ["start", "end", "words"], batch_size=500)
+        # A chapter that opens at a sentence starts when that sentence is spoken.
+        self.chapters.filter(sentence__start__isnull=False).update(
+            start=Subquery(Sentence.objects.filter(pk=OuterRef("sentence")).values("start"))
+        )
+        self.timing = timing
+        self.save(update_fields=["timing"])
+        self.render_transcript()
+
+    def render_transcript(self):
+        """Store the transcript as pages show it; then tell the apps that annotate it (signals)."""
+        sentences = list(self.sentences.all())
+        mentions = (
+            Mention.objects.visible().filter(sentence__episode=self)
+            .select_related("term", "person").order_by("sentence_id", "start")
+        )
+        citations = (
+            Citation.objects.filter(sentence__episode=self)
+            .select_related("source", "sentence").order_by("sentence__position", "pk")
+        )
+        self.transcript_html = transcript_html(self, sentences, mentions, citations)
+        self.transcript_plain = self.plain_text()
+        self.transcript_rendered_at = timezone.now()
+        self.save(update_fields=["transcript_html", "transcript_plain", "transcript_rendered_at"])
+        transcript_rendered.send(sender=Episode, episode=self)
+
+    def plain_text(self):
+        """The episode's words, a paragraph to a line."""
+        paragraphs = {}
+        for paragraph, text in self.sentences.order_by("position").values_list("paragraph", "text"):
+            paragraphs.setdefault(paragraph, []).append(text)
+        return "\n\n".join(" ".join(texts) for texts in paragraphs.values())
+
+
+class Sentence(models.Model):
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="sentences")
+    position = models.PositiveIntegerField(help_text="1-based order within the episode.")
+    paragraph = models.PositiveIntegerField(help_text="1-based paragraph number.")
+    text = models.TextField()
+    start = models.FloatField(null=True, blank=True, help_text="Seconds from the start.")
+    end = models.FloatField(null=True, blank=True, help_text="Seconds from the start.")
+    # [[char_start, char_end, t_start, t_end], …] where word-level evidence exists.
+    words = models.JSONField(default=list, blank=True)
+    confidence = models.FloatField(
+        null=True, blank=True, help_text="How sure the audio alignment is of the start, 0 to 1."
+    )
+    start_set_by_editor = models.BooleanField(
+        default=False, help_text="An editor set the start by hand; re-alignment keeps it."
+    )
+    search_vector = search_document(("text", "A"))
+
+    class Meta:
+        ordering = ["episode", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "position"], name="sentence_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True) | Q(start__gte=0), name="sentence_start_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True) | Q(end__isnull=True) | Q(start__lte=F("end")),
+                name="sentence_start_before_end",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="sentence_text_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.episode.label} §{self.position}: {self.text[:60]}"
+
+    @property
+    def anchor(self):
+        return f"s-{self.position}"
+
+    def get_absolute_url(self):
+        return f"{self.episode.get_absolute_url()}#{self.anchor}"

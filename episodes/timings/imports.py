@@ -1,0 +1,50 @@
+"""Read a timed transcript file and store its timings on an episode's sentences."""
+
+from pathlib import Path
+
+from django.db import transaction
+
+from episodes.timings.cuemap import CueMappingError, map_cues
+from episodes.timings.formats import MAX_TIMING_BYTES, TimingFormatError, read_timings, validate_cues
+from episodes.models import Episode
+
+
+class TimingImportError(Exception):
+    pass
+
+
+def read_timing_file(path):
+    path = Path(path)
+    if not path.is_file():
+        raise TimingImportError(f"No such file: {path}")
+    if path.stat().st_size > MAX_TIMING_BYTES:
+        raise TimingImportError(
+            f"{path.name} is {path.stat().st_size:,} bytes; the limit is {MAX_TIMING_BYTES:,}."
+        )
+    return path.read_bytes(), path.name
+
+
+def import_timings(episode, data, filename, *, dry_run=False):
+    """Map the file's cues onto the sentences; returns the CueMapping."""
+    try:
+        cues = read_timings(data, filename)
+        validate_cues(cues)
+        texts = list(episode.sentences.order_by("position").values_list("text", flat=True))
+        if not texts:
+            raise TimingImportError("The episode has no transcript to time; import the text first.")
+        mapping = map_cues(cues, texts)
+    except TimingFormatError as error:  # already names the file and line
+        raise TimingImportError(str(error)) from None
+    except CueMappingError as error:
+        raise TimingImportError(f"{filename}: {error}") from None
+    if not dry_run:
+        with transaction.atomic():
+            episode.save_timings(
+                [(t.start, t.end, t.words) for t in mapping.timings], Episode.Timing.TIMED
+            )
+    return mapping
+
+
+def import_timings_file(episode, path, *, dry_run=False):
+    data, name = read_timing_file(path)
+    return import_timings(episode, data, name, dry_run=dry_run)

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+from .feeds import NotesFeed
+
+app_name = "notes"
+
+urlpatterns = [
+    path("episodes/<slug:slug>/notes/", views.note_list, name="list"),
+    path("episodes/<slug:slug>/notes/new/", views.note_create, name="create"),
+    path("episodes/<slug:slug>/notes.atom", NotesFeed(), name="feed"),
+    path("notes/<int:pk>/reply/", views.note_reply, name="reply"),
+    path("notes/<int:pk>/edit/", views.note_edit, name="edit"),
+    path("notes/<int:pk>/delete/", views.note_delete, name="delete"),
+    path("notes/<int:pk>/flag/", views.note_flag, name="flag"),
+    path("notes/<int:pk>/annotation.jsonld", views.note_annotation, name="annotation"),
+    path("moderation/", views.moderation_queue, name="moderation"),
+    path("moderation/notes/<int:pk>/<str:action>/", views.moderation_act, name="moderation_act"),
+]

@@ -1,0 +1,471 @@
+"""
+Discussion notes: the episode's notes page, writing, replying, editing,
+deleting and flagging; and the moderators' queue.
+
+Who may do what is checked here, in each view, never only in a template: an
+htmx partial can be asked for on its own. Every form carries an idempotency
+key, so a double click, a resubmitted form or a retried request makes one
+note, never two.
+"""
+
+import json
+import re
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Prefetch
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.decorators import login_to_write, refuse, staff_required
+from accounts.ratelimit import rate_limit
+from companion.params import int_or_none, int_param
+from companion.text import without_controls
+from episodes.models import Episode
+
+from .forms import AnchoredNoteForm, FlagForm, NoteForm
+from .markup import render_markdown
+from .models import Flag, ModerationEvent, Note
+from .moderation import ACTIONS, LOG_SIZE, QUEUE_SIZE, ModerationError, awaiting_moderation, flag_reasons, for_moderators, moderate
+
+TEMPLATE = "notes/notes.html"
+MAX_POSITION = 2**31 - 1  # the largest sentence or paragraph number a PositiveIntegerField holds
+SORTS = {"position": "By passage", "time": "Newest first"}
+# What a reply copies from the note it answers: it sits beside the same passage.
+ANCHOR_FIELDS = [  # sentence ids, not objects: copying them loads nothing
+    "first_sentence_id", "last_sentence_id", "quote_exact", "quote_prefix", "quote_suffix",
+    "position_start", "position_end", "media_start", "media_end", "orphaned",
+]
+
+
+# ---- saving once ------------------------------------------------------------------
+
+class PassageGone(Exception):
+    """A note's sentences went (a transcript import) between checking its form and saving it."""
+
+
+PASSAGE_GONE = (
+    "The transcript changed while you were writing, and the passage you chose is gone. "
+    "Your note is still here: choose its passage again."
+)
+
+
+def save_once(note):
+    """Save a new note, or return the one this author already sent with the same key."""
+    try:
+        with transaction.atomic():
+            # The episode, then (by the note's foreign keys) its sentences: the order
+            # every writer takes them in.
+            Episode.objects.filter(pk=note.episode_id).lock_for_writing()
+            note.save()
+    except IntegrityError:
+        # The same key sent twice, or a foreign key to a sentence (or episode) now deleted.
+        sent = Note.objects.filter(author=note.author, idempotency_key=note.idempotency_key).first()
+        if sent is None:
+            raise PassageGone(PASSAGE_GONE) from None
+        return sent
+    return note
+
+
+def sent_before(request):
+    key = without_controls(request.POST.get("idempotency_key", "")).strip()
+    if not key:
+        return None
+    return Note.objects.filter(author=request.user, idempotency_key=key[:64]).first()
+
+
+# ---- reading ---------------------------------------------------------------------
+
+def notes_for(user):
+    return Note.objects.visible_to(user).select_related("author", "first_sentence")
+
+
+def threads_for(user, episode):
+    """Visible threads with their visible, undeleted replies: three queries however many."""
+    replies = notes_for(user).filter(deleted_at__isnull=True).order_by("created", "pk")
+    return (
+        notes_for(user)
+        .filter(episode=episode)
+        .threads()
+        .prefetch_related(Prefetch("replies", queryset=replies, to_attr="shown_replies"))
+    )
+
+
+def shown(threads, episode):
+    """Drop deleted threads nobody answered; tell every note its episode (no query per link)."""
+    kept = []
+    for thread in threads:
+        if thread.is_deleted and not thread.shown_replies:
+            continue
+        thread.episode = episode
+        for reply in thread.shown_replies:
+            reply.episode = episode
+        kept.append(thread)
+    return kept
+
+
+def load_thread(request, note):
+    """The thread a note belongs to, as the single-note partial shows it."""
+    root_id = note.parent_id or note.pk
+    thread = threads_for(request.user, note.episode).filter(pk=root_id).first()
+    if thread is None:
+        return None
+    thread.episode = note.episode
+    for reply in thread.shown_replies:
+        reply.episode = note.episode
+    return thread
+
+
+def flagged_by(user, episode):
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Flag.objects.filter(reporter=user, note__episode=episode).values_list("note_id", flat=True)
+    )
+
+
+def can_write(user):
+    return user.is_authenticated and not user.is_banned()
+
+
+def base_context(request, episode, **extra):
+    context = {
+        "episode": episode,
+        "key": uuid.uuid4().hex,
+        "can_write": can_write(request.user),
+        "flagged": flagged_by(request.user, episode),
+        "reasons": Flag.Reason.choices,
+        "note_max": settings.NOTE_MAX_LENGTH,
+    }
+    context.update(extra)
+    return context
+
+
+def compose_context(episode, *, form=None, paragraph=None, created=None, target=""):
+    """
+    The new-note form. `target` is where htmx puts the answer: "discussion" (the
+    notes page, with a sentence picker), "compose" (the episode page's dialog,
+    whose hidden fields notes.js fills from the selection) or "" (the plain page).
+    """
+    data = form.data if form is not None and not created else {}
+    pick = target != "compose"
+    compose = {
+        "form": form if not created else None,
+        "pick": pick,
+        "target": target,
+        "body": data.get("body", ""),
+        "first": data.get("first", ""),
+        "last": data.get("last", ""),
+        "exact": data.get("exact", ""),
+        "start": data.get("start", ""),
+        "created": created,
+        "paragraph": paragraph,
+        "sentences": [],
+    }
+    if pick:
+        # A form sent back may name no sentence, or nonsense: its errors say so.
+        if paragraph is None and (first := int_or_none(compose["first"], minimum=1, maximum=MAX_POSITION)):
+            paragraph = episode.sentences.filter(position=first).values_list("paragraph", flat=True).first()
+        paragraph = paragraph or 1
+        compose["paragraph"] = paragraph
+        compose["sentences"] = list(
+            episode.sentences.filter(paragraph=paragraph).order_by("position").only("position", "text")
+        )
+        if not compose["first"] and compose["sentences"]:
+            compose["first"] = str(compose["sentences"][0].position)
+    return compose
+
+
+def paragraph_param(request):
+    """?paragraph=, or None for every paragraph; a 400 for anything but a paragraph number."""
+    return int_param(request, "paragraph", minimum=1, maximum=MAX_POSITION)
+
+
+PASSAGE = re.compile(r"([0-9]{1,6})-([0-9]{1,6})")
+
+
+def passage_param(request):
+    """(first, last) sentence positions from ?passage=12-30 (a segment's badge links so), or None."""
+    match = PASSAGE.fullmatch(request.GET.get("passage", ""))
+    if not match or int(match[1]) > int(match[2]):
+        return None
+    return int(match[1]), int(match[2])
+
+
+def discussion_context(request, episode, *, form=None):
+    user = request.user
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "position"
+    paragraph = paragraph_param(request)
+    passage = passage_param(request)
+    threads = threads_for(user, episode)
+    if paragraph:
+        threads = threads.filter(first_sentence__paragraph=paragraph)
+    if passage:
+        threads = threads.filter(first_sentence__position__range=passage)
+    threads = threads.order_by("-created", "-pk") if sort == "time" else threads.in_reading_order()
+    threads = shown(threads, episode)
+    context = base_context(
+        request, episode,
+        mode="discussion",
+        sort=sort,
+        sorts=SORTS,
+        paragraph=paragraph,
+        passage=passage,
+        threads=[thread for thread in threads if not thread.orphaned],
+        orphans=[thread for thread in threads if thread.orphaned],
+    )
+    if paragraph and can_write(user):
+        context["compose"] = compose_context(
+            episode, form=form, paragraph=paragraph, target="discussion"
+        )
+    return context
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def note_list(request, slug):
+    episode = get_object_or_404(Episode, slug=slug)
+    context = discussion_context(request, episode)
+    return render(request, TEMPLATE + "#discussion" if request.htmx else TEMPLATE, context)
+
+
+# ---- writing -----------------------------------------------------------------------
+
+def after_create(request, episode, note):
+    """PRG to the note; with htmx, the discussion list or the dialog's confirmation."""
+    if not request.htmx:
+        return redirect(note.get_absolute_url())
+    if request.htmx.target == "discussion":
+        return render(request, TEMPLATE + "#discussion", discussion_context(request, episode))
+    note.episode = episode
+    # notes.js sums these over the note's segment for its badge (segments live in the page).
+    created = {"note": note, "counts": json.dumps(Note.objects.badges_for(request.user, episode))}
+    context = base_context(request, episode, compose=compose_context(episode, created=created, target="compose"))
+    return render(request, TEMPLATE + "#compose", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_to_write
+@rate_limit("note")
+def note_create(request, slug):
+    episode = get_object_or_404(Episode, slug=slug)
+    if request.method != "POST":
+        context = base_context(
+            request, episode,
+            mode="compose",
+            compose=compose_context(episode, paragraph=paragraph_param(request)),
+            paragraphs=episode.sentences.aggregate(last=Max("paragraph"))["last"] or 1,
+        )
+        return render(request, TEMPLATE, context)
+    if existing := sent_before(request):
+        return after_create(request, episode, existing)
+    form = AnchoredNoteForm(request.POST, episode=episode)
+    if form.is_valid():
+        body = form.cleaned_data["body"]
+        note = Note(
+            episode=episode, author=request.user, body=body, body_html=render_markdown(body),
+            status=Note.initial_status_for(request.user),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+        form.anchor.apply(note)
+        try:
+            return after_create(request, episode, save_once(note))
+        except PassageGone as gone:
+            form.add_error(None, str(gone))
+    if request.htmx and request.htmx.target == "discussion":
+        return render(request, TEMPLATE + "#discussion", discussion_context(request, episode, form=form))
+    context = base_context(
+        request, episode, mode="compose",
+        compose=compose_context(episode, form=form, target="compose" if request.htmx else ""),
+        paragraphs=episode.sentences.aggregate(last=Max("paragraph"))["last"] or 1,
+    )
+    if request.htmx:
+        return render(request, TEMPLATE + "#compose", context)
+    return render(request, TEMPLATE, context, status=400)
+
+
+def thread_response(request, note, status=200, **extra):
+    """The single-note partial: the note's whole thread, as the discussion page shows it."""
+    thread = load_thread(request, note)
+    if thread is None:
+        return HttpResponse("")
+    context = base_context(request, note.episode, note=thread, **extra)
+    return render(request, "notes/note.html", context, status=status)
+
+
+def form_page(request, note, mode, form, status=200):
+    """The no-JavaScript page for replying to or editing one note."""
+    thread = load_thread(request, note)
+    if mode == "edit":
+        extra = {"editing": note.pk, "edit_form": form}
+    else:
+        extra = {"reply_to": thread.pk, "reply_form": form}
+    context = base_context(request, note.episode, mode=mode, note=thread, **extra)
+    return render(request, TEMPLATE, context, status=status)
+
+
+@require_POST
+@login_to_write
+@rate_limit("note")
+def note_reply(request, pk):
+    parent = get_object_or_404(Note.objects.visible_to(request.user).select_related("episode"), pk=pk)
+    root = parent.parent if parent.parent_id else parent  # threads are one level deep
+    if root.is_deleted or root.status not in (Note.Status.APPROVED, Note.Status.PENDING):
+        return refuse(request, "This note was deleted; it can't be answered.", 409)
+    if existing := sent_before(request):
+        return redirect(existing.get_absolute_url()) if not request.htmx else thread_response(request, existing)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return thread_response(request, root, reply_to=root.pk, reply_form=form)
+        return form_page(request, root, "reply", form, status=400)
+    body = form.cleaned_data["body"]
+    reply = Note(
+        episode=root.episode, author=request.user, parent=root, body=body,
+        body_html=render_markdown(body), status=Note.initial_status_for(request.user),
+        idempotency_key=form.cleaned_data["idempotency_key"],
+    )
+    for field in ANCHOR_FIELDS:
+        setattr(reply, field, getattr(root, field))
+    try:
+        reply = save_once(reply)
+    except PassageGone:
+        return refuse(request, "The transcript changed while you were writing; send your reply again.", 409)
+    if request.htmx:
+        return thread_response(request, reply)
+    return redirect(reply.get_absolute_url())
+
+
+def own_note(request, pk):
+    note = get_object_or_404(Note.objects.select_related("episode", "author"), pk=pk)
+    return note, note.author_id == request.user.pk
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_to_write
+@rate_limit("note")
+def note_edit(request, pk):
+    note, mine = own_note(request, pk)
+    if not mine or not note.can_edit(request.user):
+        return refuse(request, "Only its author can edit a note.", 403)
+    if request.method != "POST":
+        if request.htmx:
+            return thread_response(request, note, editing=note.pk)
+        return form_page(request, note, "edit", NoteForm(initial={"body": note.body}))
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return thread_response(request, note, editing=note.pk, edit_form=form)
+        return form_page(request, note, "edit", form, status=400)
+    body = form.cleaned_data["body"]
+    if body != note.body:
+        note.body, note.body_html, note.edited_at = body, render_markdown(body), timezone.now()
+        note.save(update_fields=["body", "body_html", "edited_at"])
+    if request.htmx:
+        return thread_response(request, note)
+    return redirect(note.get_absolute_url())
+
+
+@require_POST
+@login_to_write
+def note_delete(request, pk):
+    note, mine = own_note(request, pk)
+    if not mine:
+        return refuse(request, "Only its author can delete a note.", 403)
+    if not note.is_deleted:  # deleting twice (a double click) is not an error
+        note.deleted_at = timezone.now()
+        note.save(update_fields=["deleted_at"])
+    if request.htmx:
+        return thread_response(request, note)  # empty once a thread has nothing left to show
+    messages.info(request, "Your note was deleted.")
+    url = reverse("notes:list", args=[note.episode.slug])
+    return redirect(f"{url}#note-{note.parent_id}" if note.parent_id else url)
+
+
+@require_safe
+def note_annotation(request, pk):
+    """An approved note as a W3C Web Annotation, for annotation tools and clients."""
+    note = get_object_or_404(
+        Note.objects.filter(status=Note.Status.APPROVED, deleted_at__isnull=True)
+        .select_related("episode"),
+        pk=pk,
+    )
+    return JsonResponse(
+        note.as_annotation(),
+        content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
+    )
+
+
+@require_POST
+@login_to_write
+@rate_limit("flag")
+def note_flag(request, pk):
+    note = get_object_or_404(Note.objects.visible_to(request.user).select_related("episode"), pk=pk)
+    if note.author_id == request.user.pk:
+        return refuse(request, "You can't flag your own note; edit or delete it instead.", 403)
+    form = FlagForm(request.POST)
+    if not form.is_valid():
+        return refuse(request, next(iter(form.errors.values()))[0], 400)
+    try:
+        with transaction.atomic():
+            flag = Flag.objects.create(
+                note=note, reporter=request.user, reason=form.cleaned_data["reason"],
+                detail=form.cleaned_data["detail"],
+            )
+            ModerationEvent.objects.create(
+                actor=request.user, note=note, subject=note.author, action=ModerationEvent.Action.FLAG,
+                reason=f"{flag.get_reason_display()}: {flag.detail}".rstrip(": ")[:300],
+            )
+        message = "Thank you: a moderator will look at this note."
+    except IntegrityError:
+        message = "You have already flagged this note."
+    if request.htmx:
+        return thread_response(request, note, flag_message=message, flag_note=note.pk)
+    messages.info(request, message)
+    return redirect(note.get_absolute_url())
+
+
+# ---- moderation ------------------------------------------------------------------
+
+@staff_required
+@require_safe
+def moderation_queue(request):
+    notes = list(awaiting_moderation()[:QUEUE_SIZE])
+    for note in notes:
+        note.flag_reasons = flag_reasons(note)
+    events = ModerationEvent.objects.select_related("actor", "subject", "note__episode")[:LOG_SIZE]
+    context = {
+        "notes": notes,
+        "total": awaiting_moderation().count() if len(notes) == QUEUE_SIZE else len(notes),
+        "events": events,
+        "reasons": Flag.Reason,
+    }
+    return render(request, "notes/moderation.html", context)
+
+
+@staff_required
+@require_POST
+def moderation_act(request, pk, action):
+    if action not in ACTIONS:
+        raise Http404("No such moderation action.")
+    note = get_object_or_404(Note.objects.select_related("author"), pk=pk)
+    try:
+        summary = moderate(note, action, request.user, request.POST.get("reason", ""),
+                           unban=bool(request.POST.get("unban")))
+        level = messages.SUCCESS
+    except ModerationError as error:
+        summary, level = str(error), messages.ERROR
+    if request.htmx:
+        # Swap the note's row in place; the summary goes to #flash out of band.
+        note = for_moderators(Note.objects.filter(pk=pk)).get()
+        note.flag_reasons = flag_reasons(note)
+        context = {"note": note, "flash": summary, "flash_level": messages.DEFAULT_TAGS[level]}
+        return render(request, "notes/moderation.html#row", context)
+    messages.add_message(request, level, summary)
+    return redirect("notes:moderation")
