@@ -1,9 +1,9 @@
 """Sign-up: Django's user creation plus a public name and a honeypot."""
 
-import unicodedata
-
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+
+from companion.text import CleanTextField
 
 from .models import User
 
@@ -21,18 +21,17 @@ class SignupForm(UserCreationForm):
         model = User
         fields = ["username", "display_name", "email"]
         labels = {"display_name": "Display name", "email": "Email (optional)"}
+        # Control characters removed, direction overrides and other invisible characters
+        # refused (companion/text.py): they could make a name read as someone else's.
+        field_classes = {"display_name": CleanTextField}
         help_texts = {
             "display_name": "Shown beside your notes. Leave it empty to show your username.",
             "email": "Only used to reset a forgotten password; never shown.",
         }
 
     def clean_display_name(self):
-        """One line of visible text: no control or direction-override characters
-        (they could make a name read as someone else's), spaces collapsed."""
-        name = self.cleaned_data.get("display_name", "")
-        if any(unicodedata.category(char) in {"Cc", "Cf"} for char in name):
-            raise forms.ValidationError("Use letters, digits, spaces and punctuation only.")
-        return " ".join(name.split())
+        """One line: line breaks, tabs and runs of spaces become single spaces."""
+        return " ".join(self.cleaned_data.get("display_name", "").split())
 
     def clean_website(self):
         if self.cleaned_data.get("website"):

@@ -29,6 +29,7 @@ from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from companion.params import int_or_none
 from episodes.models import Episode, Sentence
 
 from . import models as alignment_runs
@@ -281,9 +282,10 @@ def download(url, limit=MAX_AUDIO_BYTES, timeout=DOWNLOAD_TIMEOUT):
     path = Path(name)
     try:
         with os.fdopen(handle, "wb") as file, urllib.request.urlopen(request, timeout=timeout) as response:
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise AudioUnavailable(f"The audio at {url} is {int(declared):,} bytes; the limit is {limit:,}.")
+            # A missing or unreadable length is no reason to refuse: the bytes are counted below.
+            declared = int_or_none(response.headers.get("Content-Length", "").strip())
+            if declared is not None and declared > limit:
+                raise AudioUnavailable(f"The audio at {url} is {declared:,} bytes; the limit is {limit:,}.")
             size = 0
             while chunk := response.read(1 << 16):
                 size += len(chunk)

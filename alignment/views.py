@@ -44,6 +44,8 @@ def needs_review(sentence):
 def parse_start(value):
     """Seconds from '12.3', '754' or '12:34.5'; StartError for anything else."""
     value = (value or "").strip()[:20]
+    if not value.isascii():  # float() would read any script's digits: "٣" is 3.0
+        raise StartError("Enter the start in seconds, for example 12.3 or 1:02.5.")
     try:
         seconds = float(value)
     except ValueError:

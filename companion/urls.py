@@ -9,6 +9,8 @@ from . import views
 
 # A database outage answers 503 + Retry-After instead of a bare 500 (companion/views.py).
 handler500 = views.server_error
+# A parameter we can't read answers 400 saying why (companion/params.py).
+handler400 = views.bad_request
 
 urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),

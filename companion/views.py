@@ -5,12 +5,14 @@ import sys
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from .params import BadParameter
 
 
 @never_cache
@@ -59,3 +61,14 @@ def server_error(request):
     response["Retry-After"] = str(wait)
     add_never_cache_headers(response)  # no cache or proxy may keep serving the outage
     return response
+
+
+def bad_request(request, exception):
+    """handler400: a BadParameter's message (written for readers) on the page; any other
+    400 (a bad Host header, a broken upload) says only that the request can't be read.
+
+    Rendered without the request, as Django's own is: its context processors could
+    meet the same bad Host again.
+    """
+    reason = str(exception) if isinstance(exception, BadParameter) else ""
+    return HttpResponseBadRequest(render_to_string("400.html", {"reason": reason}))

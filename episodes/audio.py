@@ -8,7 +8,9 @@ import re
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+from companion.params import parse_int
+
+RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 CHUNK = 64 * 1024
 
 
@@ -35,12 +37,13 @@ def ranged_file_response(request, field_file):
         response = FileResponse(field_file.open("rb"), content_type=content_type)
         response["Accept-Ranges"] = "bytes"
         return response
-    first, last = match.groups()
-    if first:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
+    # However many digits are sent, a number past any file's size means the same.
+    first, last = (parse_int(part, clamp=True) if part else None for part in match.groups())
+    if first is not None:
+        start = first
+        end = min(last, size - 1) if last is not None else size - 1
     else:  # "bytes=-500": the last 500 bytes
-        start, end = max(size - int(last), 0), size - 1
+        start, end = max(size - last, 0), size - 1
     if start >= size or end < start:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"

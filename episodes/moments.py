@@ -3,7 +3,8 @@
 import math
 import re
 
-MOMENT = re.compile(r"^(?:(?:(\d{1,3}):)?(\d{1,2}):)?(\d{1,6}(?:\.\d{1,3})?)s?$")
+# ASCII digits only: \d matches any script's (Arabic-Indic ٧٥٤ too), which no link of ours writes.
+MOMENT = re.compile(r"^(?:(?:([0-9]{1,3}):)?([0-9]{1,2}):)?([0-9]{1,6}(?:\.[0-9]{1,3})?)s?$")
 
 
 def parse_moment(value):

@@ -18,6 +18,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import condition, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from companion.params import page_param, text_param
+
 from .audio import ranged_file_response
 from .extensions import entry_page_parts, episode_page_parts
 from .models import Citation, Episode, Person, Series, Source, Term
@@ -29,6 +31,7 @@ from .timings.exports import FORMATS, TIMED_FORMATS
 from .xray import mentions_context
 
 EPISODES_PER_PAGE = 50
+MAX_SEARCH_PAGE = 1000  # 20,000 results deep (20 a page): further is a typo or a script
 
 
 def group_by_episode(items, sentence_of):
@@ -64,7 +67,7 @@ def episode_list(request):
     order = request.GET.get("order")
     if order not in ORDERS:
         order = "newest"
-    page = Paginator(Episode.objects.in_order(order), EPISODES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(Episode.objects.in_order(order), EPISODES_PER_PAGE).get_page(page_param(request, "page"))
     orders = [(key, label) for key, (label, _) in ORDERS.items()]
     return render(request, "episodes/episode_list.html", {"page": page, "order": order, "orders": orders})
 
@@ -162,7 +165,7 @@ def episode_words(request, slug):
 
 def entity_list(request, queryset, template):
     """An A–Z list with a name filter; htmx asks for just the results."""
-    query = request.GET.get("q", "")[:200]
+    query = text_param(request, "q", max_length=200)
     entries = list(queryset.matching(query).order_by("name"))
     context = {"query": query, "letters": group_by_letter(entries), "count": len(entries)}
     if request.htmx:
@@ -230,10 +233,7 @@ def search_page(request):
     """Results grouped by kind; htmx asks for just the results as the reader types."""
     query = request.GET.get("q", "")
     group = request.GET.get("group")
-    try:
-        page = max(1, min(int(request.GET.get("page", 1)), 1000))
-    except ValueError:
-        page = 1
+    page = page_param(request, "page", last=MAX_SEARCH_PAGE)
     results = search(query, group if group in group_keys() else None, page)
     template = "episodes/search.html"
     if request.htmx:

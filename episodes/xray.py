@@ -27,6 +27,8 @@ from django.db.models import Count, F, Max
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from companion.params import page_param
+
 from .models import Episode, Mention, Sentence, SpanInSentence
 from .moments import format_moment, moment_parameter
 
@@ -262,5 +264,5 @@ def strip(episode, mentions, lengths=None):
 
 def mentions_context(request, entity):
     """What includes/mentions.html needs: a page of strips, chosen by ?mentions=<page>."""
-    page, strips = strips_page(entity, request.GET.get("mentions"))
+    page, strips = strips_page(entity, page_param(request, "mentions"))
     return {"mentions": strips, "mention_page": page}

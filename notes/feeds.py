@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
+from companion.text import XMLSafeGenerator
 from episodes.models import Episode
 
 from .models import Note
@@ -12,6 +13,16 @@ from .models import Note
 
 class NotesAtom(Atom1Feed):
     """Atom with the note's sanitised HTML as the entry's <content>."""
+
+    def write(self, outfile, encoding):
+        # Atom1Feed.write, with a writer that drops what XML can't carry: a note or a
+        # name stored before input was cleaned must not break the feed for everyone.
+        handler = XMLSafeGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        handler.startElement("feed", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        handler.endElement("feed")
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)

@@ -5,16 +5,21 @@ import uuid
 from django import forms
 from django.conf import settings
 
+from companion.params import StrictIntegerField
+from companion.text import CleanTextField
+
 from .anchoring import AnchorError, anchor_selection
 from .models import Flag
 
 
 class NoteForm(forms.Form):
-    body = forms.CharField(error_messages={"required": "Write something first."})
-    idempotency_key = forms.CharField(max_length=64, required=False)
+    # Control characters removed, invisible format characters refused (companion/text.py);
+    # joiners kept, as Persian, Indic scripts and emoji are written with them.
+    body = CleanTextField(allow_joiners=True, error_messages={"required": "Write something first."})
+    idempotency_key = CleanTextField(max_length=64, required=False)
 
     def clean_body(self):
-        body = self.cleaned_data["body"].replace("\r\n", "\n")
+        body = self.cleaned_data["body"]
         limit = settings.NOTE_MAX_LENGTH
         if len(body) > limit:
             raise forms.ValidationError(
@@ -30,10 +35,10 @@ class NoteForm(forms.Form):
 class AnchoredNoteForm(NoteForm):
     """A new note: the passage (sentence positions, optional quote and offset) and the body."""
 
-    first = forms.IntegerField(min_value=1, error_messages={"required": "Choose a sentence."})
-    last = forms.IntegerField(min_value=1, required=False)
+    first = StrictIntegerField(min_value=1, error_messages={"required": "Choose a sentence."})
+    last = StrictIntegerField(min_value=1, required=False)
     exact = forms.CharField(required=False, strip=False, max_length=20000)
-    start = forms.IntegerField(min_value=0, required=False)
+    start = StrictIntegerField(min_value=0, required=False)
 
     def __init__(self, *args, episode, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,5 +59,8 @@ class AnchoredNoteForm(NoteForm):
 
 
 class FlagForm(forms.Form):
-    reason = forms.ChoiceField(choices=Flag.Reason.choices)
-    detail = forms.CharField(max_length=300, required=False)
+    reason = forms.ChoiceField(choices=Flag.Reason.choices, error_messages={
+        "required": "Choose why you are flagging this note.",
+        "invalid_choice": "Choose why you are flagging this note.",
+    })
+    detail = CleanTextField(max_length=300, required=False)

@@ -12,6 +12,8 @@ from collections import Counter
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 
+from companion.text import without_controls
+
 from .models import Flag, ModerationEvent, Note
 
 Action = ModerationEvent.Action
@@ -36,7 +38,7 @@ def moderate(note, action, actor, reason="", unban=False):
     if action not in ACTIONS:
         raise ModerationError(f"“{action}” is not a moderator's action.")
     action = Action(action)
-    reason = reason.strip()[:300]
+    reason = without_controls(reason).strip()[:300]
     author = note.author
     events = []
     if action == Action.BAN:

@@ -25,6 +25,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.decorators import login_to_write, refuse, staff_required
 from accounts.ratelimit import rate_limit
+from companion.params import int_or_none, int_param
+from companion.text import without_controls
 from episodes.models import Episode
 
 from .forms import AnchoredNoteForm, FlagForm, NoteForm
@@ -33,6 +35,7 @@ from .models import Flag, ModerationEvent, Note
 from .moderation import ACTIONS, LOG_SIZE, QUEUE_SIZE, ModerationError, awaiting_moderation, flag_reasons, for_moderators, moderate
 
 TEMPLATE = "notes/notes.html"
+MAX_POSITION = 2**31 - 1  # the largest sentence or paragraph number a PositiveIntegerField holds
 SORTS = {"position": "By passage", "time": "Newest first"}
 # What a reply copies from the note it answers: it sits beside the same passage.
 ANCHOR_FIELDS = [  # sentence ids, not objects: copying them loads nothing
@@ -71,7 +74,7 @@ def save_once(note):
 
 
 def sent_before(request):
-    key = request.POST.get("idempotency_key", "")
+    key = without_controls(request.POST.get("idempotency_key", "")).strip()
     if not key:
         return None
     return Note.objects.filter(author=request.user, idempotency_key=key[:64]).first()
@@ -166,11 +169,9 @@ def compose_context(episode, *, form=None, paragraph=None, created=None, target=
         "sentences": [],
     }
     if pick:
-        if paragraph is None and compose["first"].isdigit():
-            paragraph = (
-                episode.sentences.filter(position=int(compose["first"]))
-                .values_list("paragraph", flat=True).first()
-            )
+        # A form sent back may name no sentence, or nonsense: its errors say so.
+        if paragraph is None and (first := int_or_none(compose["first"], minimum=1, maximum=MAX_POSITION)):
+            paragraph = episode.sentences.filter(position=first).values_list("paragraph", flat=True).first()
         paragraph = paragraph or 1
         compose["paragraph"] = paragraph
         compose["sentences"] = list(
@@ -182,8 +183,8 @@ def compose_context(episode, *, form=None, paragraph=None, created=None, target=
 
 
 def paragraph_param(request):
-    value = request.GET.get("paragraph", "")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else None
+    """?paragraph=, or None for every paragraph; a 400 for anything but a paragraph number."""
+    return int_param(request, "paragraph", minimum=1, maximum=MAX_POSITION)
 
 
 PASSAGE = re.compile(r"([0-9]{1,6})-([0-9]{1,6})")
@@ -410,7 +411,7 @@ def note_flag(request, pk):
         return refuse(request, "You can't flag your own note; edit or delete it instead.", 403)
     form = FlagForm(request.POST)
     if not form.is_valid():
-        return refuse(request, "Choose why you are flagging this note.", 400)
+        return refuse(request, next(iter(form.errors.values()))[0], 400)
     try:
         with transaction.atomic():
             flag = Flag.objects.create(

@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import staff_required
+from companion.text import without_controls
 from episodes.models import Person, Sentence, Term
 from episodes.moments import moment_parameter
 
@@ -74,7 +75,7 @@ def decide(request, pk, action):
     elif action == "reject":
         reject(suggestion, request.user)
         summary, level = f"“{suggestion.name}” rejected; it won’t be suggested again.", messages.SUCCESS
-    elif (entry := entry_named(request.POST.get("entry", "")[:300])) is None:
+    elif (entry := entry_named(without_controls(request.POST.get("entry", ""))[:300])) is None:
         summary, level, status = "Choose an existing entry by its name.", messages.ERROR, 400
     else:
         accept_as_alias(suggestion, entry, request.user)

@@ -94,11 +94,17 @@ def test_a_script_in_the_display_name_is_shown_as_text(client):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
 
 
-def test_direction_overrides_and_control_characters_are_refused_in_display_names(client):
-    for name in ["Ann\u202eevil", "two\nlines", "Ann\x00"]:
+def test_direction_overrides_and_invisible_characters_are_refused_in_display_names(client):
+    for name in ["Ann\u202eevil", "Ann\u2066evil\u2069", "A\u200bnn", "\ufeffAnn", "An\u200dn"]:
         response = client.post(SIGNUP, signup_data(display_name=name))
         assert 'id="id_display_name_error"' in response.content.decode()
+        assert "Remove the invisible character U+" in response.content.decode()
     assert not User.objects.exists()
+
+
+def test_control_characters_are_removed_from_display_names(client):
+    client.post(SIGNUP, signup_data(display_name="Ann\x00 of\x0b\x0cLeeds\x7f\x85\ntoo"))
+    assert User.objects.get().display_name == "Ann ofLeeds too"
 
 
 def test_display_names_have_their_spaces_collapsed(client):

@@ -7,6 +7,7 @@ voice than the aligner's reference, so these are real (tiny) alignments.
 import threading
 import time
 from datetime import timedelta
+from urllib.parse import quote, unquote
 
 import pytest
 import soundfile
@@ -298,9 +299,18 @@ def audio_server(recording):
 
 
 class AudioHandler(QuietHandler):
-    """The folder's files, and /unsized: bytes without a Content-Length, as a live stream sends."""
+    """
+    The folder's files; /unsized: bytes without a Content-Length, as a live stream
+    sends; /declared/<length>: 5,000 bytes under whatever Content-Length is named.
+    """
 
     def do_GET(self):
+        if self.path.startswith("/declared/"):
+            self.send_response(200)
+            self.send_header("Content-Length", unquote(self.path.removeprefix("/declared/")))
+            self.end_headers()
+            self.wfile.write(b"\xff" * 5000)
+            return
         if self.path != "/unsized":
             return super().do_GET()
         self.send_response(200)
@@ -327,6 +337,18 @@ def test_a_url_that_answers_404_fails_the_run_clearly(estimated, audio_server):
 def test_a_download_declared_larger_than_the_limit_is_refused(audio_server):
     with pytest.raises(AudioUnavailable, match=r"narration.wav is [\d,]+ bytes; the limit is 1,000"):
         download(f"{audio_server}/narration.wav", limit=1000)
+
+
+# "²" is a digit to str.isdigit() and int("²") raised; the others are no number at all.
+@pytest.mark.parametrize("declared", ["²", "¹²", "-1", "5e3", " ", "9" * 5000])
+def test_a_length_that_is_not_a_number_is_ignored_and_the_bytes_counted(audio_server, declared):
+    path = download(f"{audio_server}/declared/{quote(declared)}", limit=10_000)
+    try:
+        assert path.stat().st_size == 5000
+    finally:
+        path.unlink()
+    with pytest.raises(AudioUnavailable, match="larger than the limit of 1,000 bytes"):
+        download(f"{audio_server}/declared/{quote(declared)}", limit=1000)
 
 
 def test_a_download_that_grows_past_the_limit_is_cut_off(audio_server, tmp_path, monkeypatch):

@@ -78,10 +78,18 @@ def test_the_episode_list_is_paged(client):
     assert 'rel="prev"' in second and "Page 2 of 2" in second
 
 
-def test_a_bad_page_number_still_shows_a_page(client):
+def test_a_page_number_past_either_end_shows_the_nearest_page(client):
     make_episode(number=1, title="One")
-    assert titles(get(client, "/episodes/?page=abc")) == ["One"]
-    assert titles(get(client, "/episodes/?page=999999")) == ["One"]
+    for page in ["0", "999999", "9" * 5000]:
+        assert titles(get(client, f"/episodes/?page={page}")) == ["One"]
+
+
+@pytest.mark.parametrize("page", ["abc", "²", "٢", "２", "-1", "1.0", " 1"])
+def test_a_page_that_is_not_a_number_is_a_400_saying_so(client, page):
+    make_episode(number=1, title="One")
+    response = client.get("/episodes/", {"page": page})
+    assert response.status_code == 400
+    assert "“page” must be a whole number written with the digits 0–9." in response.content.decode()
 
 
 def test_the_episode_list_keeps_its_query_count_flat(client, django_assert_max_num_queries):
@@ -366,7 +374,8 @@ def test_strips_come_a_page_of_episodes_at_a_time(client):
     assert 'rel="next" href="?mentions=2#mentions-heading"' in first
     second = get(client, "/glossary/nkvd/?mentions=2")
     assert second.count('class="xray"') == 5 and f"{STRIPS_PER_PAGE + 5}: Number {STRIPS_PER_PAGE + 5}" in second
-    assert get(client, "/glossary/nkvd/?mentions=nonsense").count('class="xray"') == STRIPS_PER_PAGE
+    assert get(client, "/glossary/nkvd/?mentions=999").count('class="xray"') == 5  # the last page
+    assert client.get("/glossary/nkvd/?mentions=²").status_code == 400
 
 
 def test_ticks_too_close_to_tell_apart_share_one_mark(client):

@@ -195,13 +195,16 @@ def error_pages():
     client = Client()
     not_found = client.get("/no-such-page/")
     assert not_found.status_code == 404
+    unreadable = client.get("/search/", {"q": "Kirov", "page": "²"})
+    assert unreadable.status_code == 400
     limit = settings.RATE_LIMITS["signup"][0]
     for _ in range(limit + 1):
         throttled = client.post("/accounts/signup/", {"username": "x y", "password1": "a", "password2": "b"})
     assert throttled.status_code == 429
     broken, unavailable = failed(ValueError("a bug")), failed(OperationalError("database is down"))
     assert (broken.status_code, unavailable.status_code) == (500, 503)
-    return {"404": not_found.content, "429": throttled.content, "500": broken.content, "503": unavailable.content}
+    return {"400": unreadable.content, "404": not_found.content, "429": throttled.content,
+            "500": broken.content, "503": unavailable.content}
 
 
 def rendered(demo):

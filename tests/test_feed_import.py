@@ -474,6 +474,30 @@ def test_redirect_to_a_file_url_is_refused(server):
         httpd.server_close()
 
 
+@pytest.mark.parametrize("declared", ["²", "-1", "9" * 5000])
+def test_a_length_that_is_not_a_number_is_ignored_and_the_bytes_counted(server, declared):
+    """"²" is a digit to str.isdigit(), and int("²") raised out of the fetcher."""
+    class OddLength(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", declared)
+            self.end_headers()
+            self.wfile.write(b"x" * 5000)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), OddLength)
+    threading.Thread(target=lambda: [httpd.handle_request() for _ in range(2)], daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    try:
+        assert len(fetch_url(url, max_bytes=10_000)) == 5000
+        with pytest.raises(FetchError, match="is larger than that; the limit is 0 MB"):
+            fetch_url(url, max_bytes=1000)
+    finally:
+        httpd.server_close()
+
+
 def test_non_file_sources_are_refused(db):
     with pytest.raises(FeedError, match="give a file or an http"):
         read_feed_source("ftp://example.org/feed.xml")

@@ -80,7 +80,7 @@ def test_queue_leaves_out_approved_notes_without_open_flags(client, moderator, e
     [("approve", Status.APPROVED), ("reject", Status.REJECTED), ("spam", Status.SPAM)],
 )
 def test_each_action_changes_the_status_and_logs_an_event(client, moderator, pending, action, status):
-    response = client.post(act_url(pending, action), {"reason": "  Looked at it.  "})
+    response = client.post(act_url(pending, action), {"reason": "  Looked\x00 at it.\x0b  "})
     assert response.status_code == 302 and response["Location"] == QUEUE
     pending.refresh_from_db()
     assert pending.status == status

@@ -19,7 +19,8 @@ def test_moments_people_write_are_understood(value, seconds):
     assert parse_moment(value) == seconds
 
 
-@pytest.mark.parametrize("value", ["", "abc", "12:75", "-5", "1:2:3:4", "1e9", "NaN", "12:34; DROP", "9" * 40])
+@pytest.mark.parametrize("value", ["", "abc", "12:75", "-5", "1:2:3:4", "1e9", "NaN", "12:34; DROP", "9" * 40,
+                                   "٧٥٤", "۱۲:۳۴", "７５４", "²", "１:００"])
 def test_anything_else_is_not_a_moment(value):
     assert parse_moment(value) is None
 
@@ -71,6 +72,14 @@ def test_a_bad_moment_is_ignored(client, timed_episode):
 
 
 @pytest.mark.django_db
+def test_a_moment_in_arabic_indic_digits_is_ignored(client, timed_episode):
+    """\\d took any script's digits, and int() read them: ?t=٥ opened at 5 s."""
+    html = client.get(f"/episodes/{timed_episode.slug}/", {"t": "٥"}).content.decode()
+    assert "autofocus" not in html
+    assert "autofocus" in client.get(f"/episodes/{timed_episode.slug}/", {"t": "5"}).content.decode()
+
+
+@pytest.mark.django_db
 def test_an_untimed_episode_ignores_moments(client, small_episode):
     html = client.get("/episodes/138-the-great-purges/?t=10").content.decode()
     assert "autofocus" not in html and "No timings" in html
@@ -102,7 +111,9 @@ def test_audio_without_a_range_is_whole(client, audio_episode):
 @pytest.mark.parametrize(
     "header, start, end",
     [("bytes=0-99", 0, 99), ("bytes=100-", 100, len(AUDIO) - 1), ("bytes=-500", len(AUDIO) - 500, len(AUDIO) - 1),
-     ("bytes=10000-99999", 10000, len(AUDIO) - 1)],
+     ("bytes=10000-99999", 10000, len(AUDIO) - 1),
+     # int() refuses more than 4,300 digits; a number that long is past any file's end
+     ("bytes=0-" + "9" * 5000, 0, len(AUDIO) - 1), ("bytes=-" + "9" * 5000, 0, len(AUDIO) - 1)],
 )
 def test_audio_ranges_are_partial_content(client, audio_episode, header, start, end):
     response = audio_get(client, audio_episode, header)
@@ -113,7 +124,7 @@ def test_audio_ranges_are_partial_content(client, audio_episode, header, start, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("header", ["bytes=20000-", "bytes=10240-10300", "bytes=50-10"])
+@pytest.mark.parametrize("header", ["bytes=20000-", "bytes=10240-10300", "bytes=50-10", "bytes=" + "9" * 5000 + "-"])
 def test_a_range_past_the_end_is_416(client, audio_episode, header):
     response = audio_get(client, audio_episode, header)
     assert response.status_code == 416
@@ -121,7 +132,7 @@ def test_a_range_past_the_end_is_416(client, audio_episode, header):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("header", ["bytes=0-1,5-6", "items=0-5", "bytes=abc", "bytes=-"])
+@pytest.mark.parametrize("header", ["bytes=0-1,5-6", "items=0-5", "bytes=abc", "bytes=-", "bytes=²-", "bytes=-¹"])
 def test_ranges_we_do_not_serve_get_the_whole_file(client, audio_episode, header):
     response = audio_get(client, audio_episode, header)
     assert response.status_code == 200

@@ -4,6 +4,7 @@ import random
 import re
 import threading
 import time
+import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import timedelta
@@ -152,6 +153,87 @@ def test_the_plain_form_page_lists_the_chosen_paragraphs_sentences(client, episo
     assert 'name="idempotency_key"' in html
 
 
+@pytest.mark.parametrize("paragraph", ["²", "①", "٢", "２", "-1", "0", "1.0", "9" * 5000])
+def test_a_paragraph_that_is_not_a_paragraph_number_is_a_400_saying_so(client, episode, ann, paragraph):
+    for url in (NOTES, CREATE):
+        response = client.get(url, {"paragraph": paragraph})
+        assert response.status_code == 400, url
+        assert "“paragraph” must be" in response.content.decode()
+
+
+@pytest.mark.parametrize("first", ["²", "①", "٣", "-1", "9" * 5000])
+def test_a_sentence_that_is_not_a_number_sends_the_form_back_with_a_message(client, episode, ann, first):
+    response = post_note(client, first=first)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Enter a whole number." in html
+    assert 'name="body"' in html and "The lists were signed in batches." in html  # nothing typed is lost
+    assert not Note.objects.exists()
+
+
+def test_control_characters_are_removed_from_a_note_and_it_reaches_the_feed(client, episode, ann):
+    response = post_note(client, body="Pasted\x0bfrom a\x0cword\x01processor\x7f\x85\r\nwith\ttabs")
+    assert response.status_code == 302
+    note = Note.objects.get()
+    assert note.body == "Pastedfrom awordprocessor\nwith\ttabs"
+    feed = client.get(FEED)
+    assert feed.status_code == 200
+    (content,) = [element.text for element in ET.fromstring(feed.content).iter("{http://www.w3.org/2005/Atom}content")]
+    assert "Pastedfrom awordprocessor" in content
+
+
+def test_a_note_stored_with_control_characters_no_longer_breaks_the_feed(client, episode, ann, bob):
+    """A row from before bodies were cleaned: the feed drops what XML can't carry."""
+    make_anchored_note(episode, ann, 1, body="Bad\x01 \x0bnote\x0c\ufffe", status=Status.APPROVED)
+    bob.display_name = "Bo\x02b"
+    bob.save()
+    make_anchored_note(episode, bob, 1, body="Fine")
+    response = client.get(FEED)
+    assert response.status_code == 200
+    assert not any(char in response.content.decode() for char in "\x01\x02\x0b\x0c\ufffe")
+    root = ET.fromstring(response.content)
+    atom = "{http://www.w3.org/2005/Atom}"
+    assert [entry.findtext(f"{atom}content") for entry in root.iter(f"{atom}entry")] == [
+        "<p>Fine</p>\n", "<p>Bad note</p>\n"]
+    assert root.find(f"{atom}entry/{atom}author/{atom}name").text == "Bob"
+
+
+@pytest.mark.parametrize("body, named", [
+    ("Read \u202eevil\u202c", "U+202E (right-to-left override) after “Read”"),
+    ("\u2066isolated\u2069", "U+2066 (left-to-right isolate) at the start"),
+    ("zero\u200bwidth", "U+200B (zero width space) after “zero”"),
+    ("\ufeffmarked", "U+FEFF (zero width no-break space) at the start"),
+    ("left\u200eto right", "U+200E (left-to-right mark) after “left”"),
+    ("soft\u00adhyphen", "U+00AD (soft hyphen) after “soft”"),
+])
+def test_invisible_format_characters_in_a_note_are_refused_and_named(client, episode, ann, body, named):
+    response = post_note(client, body=body)
+    assert response.status_code == 400
+    assert f"Remove the invisible character {named}" in response.content.decode()
+    assert not Note.objects.exists()
+
+
+def test_joiners_are_kept_for_scripts_and_emoji_that_need_them(client, episode, ann):
+    body = "می\u200cخواهم and 👩\u200d💻"
+    assert post_note(client, body=body).status_code == 302
+    assert Note.objects.get().body == body
+
+
+def test_replies_and_edits_are_cleaned_the_same_way(client, episode, ann, bob):
+    thread = make_anchored_note(episode, bob, 1)
+    client.post(reverse("notes:reply", args=[thread.pk]), {"body": "Re\x0bply", "idempotency_key": "r"})
+    assert Note.objects.get(idempotency_key="r").body == "Reply"
+    refused = client.post(reverse("notes:reply", args=[thread.pk]), {"body": "\u202eylper"})
+    assert refused.status_code == 400 and Note.objects.count() == 2
+    mine = make_anchored_note(episode, ann, 1, body="Before")
+    client.post(reverse("notes:edit", args=[mine.pk]), {"body": "Af\x01ter"})
+    mine.refresh_from_db()
+    assert mine.body == "After"
+    refused = client.post(reverse("notes:edit", args=[mine.pk]), {"body": "After\u2066"})
+    mine.refresh_from_db()
+    assert refused.status_code == 400 and mine.body == "After"
+
+
 def test_a_reply_shares_its_threads_anchor_and_a_reply_to_a_reply_joins_the_thread(client, episode, ann, bob):
     thread = make_anchored_note(episode, bob, 2, exact="signed the lists")
     response = client.post(reverse("notes:reply", args=[thread.pk]), {"body": "Yes.", "idempotency_key": "r1"})
@@ -211,6 +293,17 @@ def test_flagging_records_a_flag_and_a_moderation_event_once(client, episode, an
     assert "You have already flagged this note." in response.content.decode()
     assert Flag.objects.count() == 1 and ModerationEvent.objects.count() == 1
     assert "You flagged this note." in client.get(NOTES).content.decode()
+
+
+def test_a_flags_detail_is_cleaned_like_a_note_and_a_bad_one_says_why(client, episode, ann, bob):
+    note = make_anchored_note(episode, bob, 1)
+    url = reverse("notes:flag", args=[note.pk])
+    refused = client.post(url, {"reason": "abuse", "detail": "Look \u202eright"})
+    assert refused.status_code == 400 and "Remove the invisible character U+202E" in refused.content.decode()
+    assert client.post(url, {"reason": "nonsense"}).status_code == 400
+    assert not Flag.objects.exists()
+    assert client.post(url, {"reason": "abuse", "detail": "Ru\x00de\x0b."}).status_code == 302
+    assert Flag.objects.get().detail == "Rude."
 
 
 def test_you_cannot_flag_your_own_note(client, episode, ann):
@@ -745,7 +838,12 @@ def test_hostile_notes_are_rendered_inert_on_the_notes_page_episode_page_and_fee
     ann.save()
     for n, body in enumerate(XSS):
         response = post_note(client, body, first=1 + n % 3, key=f"xss-{n}")
-        assert response.status_code == 302, body
+        if any(unicodedata.category(char) == "Cf" for char in body):
+            # Refused now (companion/text.py); a row stored before then may still hold one.
+            assert response.status_code == 400, body
+            make_anchored_note(episode, ann, 1 + n % 3, body=body)
+        else:
+            assert response.status_code == 302, body
     assert Note.objects.count() == len(XSS)
     reply_to = Note.objects.first()
     client.post(reverse("notes:reply", args=[reply_to.pk]), {"body": XSS[0], "idempotency_key": "re"})

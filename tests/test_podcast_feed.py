@@ -259,8 +259,8 @@ def test_no_locked_tag_unless_an_owner_is_configured(client, show):
 
 def test_hostile_and_broken_text_still_makes_a_well_formed_feed(client, show):
     episode = show["untimed"]
-    episode.title = "Tricky \x0b title </title><script>alert(1)</script>"
-    episode.description = "Notes \x01 with <![CDATA[ ]]> & ampersands"
+    episode.title = "Tricky \x0b title </title><script>alert(1)</script>\ufffe"
+    episode.description = "Notes \x01 with <![CDATA[ ]]> & ampersands\uffff"
     episode.save()
     item = item_of(get_feed(client), episode)
     assert item.findtext("title") == "Tricky  title </title><script>alert(1)</script>"

@@ -163,6 +163,8 @@ def test_htmx_gets_the_row_back_with_a_notice(client, editor, episode):
     ("0.9", "after the previous sentence&#x27;s (§1 at 1.00 s)"),
     ("1.0", "after the previous sentence&#x27;s (§1 at 1.00 s)"),
     ("<script>alert(1)</script>", "Enter the start in seconds"),
+    ("٣", "Enter the start in seconds"),  # float() reads any script's digits
+    ("３.５", "Enter the start in seconds"),
 ])
 def test_a_bad_start_is_refused_clearly_and_changes_nothing(client, editor, episode, value, message):
     before = state(episode)

@@ -140,6 +140,21 @@ def test_nothing_found_has_a_helpful_empty_state(client, demo):
     assert "Nothing found for “xylophone”" in html
 
 
+@pytest.mark.parametrize("page", ["²", "①", "٢", "２", "abc", "-1", "1.5", " 2"])
+def test_a_page_that_is_not_a_number_is_a_400_saying_so(client, demo, page):
+    """It used to fall back to page 1 without a word."""
+    response = client.get("/search/", {"q": "Stalin", "group": "moments", "page": page})
+    assert response.status_code == 400
+    assert "“page” must be a whole number written with the digits 0–9." in response.content.decode()
+
+
+@pytest.mark.parametrize("page, shown", [("0", 1), ("000", 1), ("1000", 1000), ("5000", 1000), ("9" * 5000, 1000)])
+def test_a_page_past_either_end_is_clamped_to_the_nearest_one_we_serve(client, demo, page, shown):
+    response = client.get("/search/", {"q": "Stalin", "group": "moments", "page": page})
+    assert response.status_code == 200
+    assert f"<span>Page {shown}</span>" in response.content.decode()
+
+
 HOSTILE = [
     '"', '""', '"unclosed phrase', "*", "purg*", "-Stalin", "Stalin -Kirov", "AND", "OR", "NEAR",
     "Stalin AND OR NEAR Kirov", "NEAR(Stalin Kirov)", "(((", ")", "Kirov's", "'", "''", "\\",

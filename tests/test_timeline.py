@@ -150,6 +150,9 @@ def test_the_timeline_filters_by_person_and_by_term(client, timeline):
 def test_filtering_by_someone_unknown_is_not_found(client, timeline):
     assert client.get("/timeline/?person=nobody").status_code == 404
     assert client.get("/timeline/?term=" + "x" * 5000).status_code == 404
+    # No slug holds these (and PostgreSQL would refuse a query holding NUL).
+    for slug in ["sergei-kirov\x00", "sergei kirov", "сергей-киров"]:
+        assert client.get("/timeline/", {"person": slug}).status_code == 404
 
 
 def test_the_timeline_is_empty_but_fine_without_events(client, db):
@@ -272,6 +275,19 @@ def test_the_admin_lists_searches_and_filters_events(client, timeline):
     response = client.get("/" + settings.ADMIN_PATH + "autocomplete/",
                           {"app_label": "timeline", "model_name": "event", "field_name": "people", "term": "Kir"})
     assert response.json()["results"][0]["text"] == "Sergei Kirov"
+
+
+@pytest.mark.parametrize("year", ["²", "①", "١٩٣٤", "0", "10000", "9" * 5000, "-1934"])
+def test_a_year_filter_that_is_not_a_year_shows_every_event_and_says_why(client, timeline, year):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("editor", password="a long editor password"))
+    base = "/" + settings.ADMIN_PATH + "timeline/event/"
+    response = client.get(base, {"year": year}, follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The year must be" in html
+    assert "Kirov is shot" in html and "The Moscow trials" in html
 
 
 def test_the_export_query_count_does_not_grow_with_events(client, timeline, django_assert_max_num_queries):

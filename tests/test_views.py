@@ -87,6 +87,12 @@ def test_hostile_filter_input_is_escaped(client, small_episode):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_control_characters_in_the_filter_are_dropped(client, small_episode):
+    """PostgreSQL refuses a query holding NUL: the filter never sends one."""
+    html = get(client, "/glossary/?q=NK%00VD%0B")
+    assert "No term matches" not in html and 'value="NKVD"' in html
+
+
 def test_term_page_lists_mentions_linking_to_sentences(client, small_episode):
     html = get(client, "/glossary/nkvd/")
     assert "The Soviet interior ministry and secret police." in html

@@ -1,7 +1,10 @@
 """The timeline in the admin: events with their people, terms and the sentences that tell them."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Count
+
+from companion.params import InvalidNumber, parse_int
 
 from .models import Event
 
@@ -16,9 +19,15 @@ class YearFilter(admin.SimpleListFilter):
         return [(str(day.year), str(day.year)) for day in Event.objects.dates("date", "year")]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(date__year=int(self.value()))
-        return queryset
+        if not self.value():
+            return queryset
+        try:  # Python's dates run from year 1 to 9999
+            year = parse_int(self.value(), minimum=1, maximum=9999, name="The year")
+        except InvalidNumber as error:
+            # The admin's answer to a filter it can't use: back to the whole list, here with why.
+            messages.error(request, str(error))
+            raise IncorrectLookupParameters(str(error)) from None
+        return queryset.filter(date__year=year)
 
 
 @admin.register(Event)

@@ -4,6 +4,7 @@ from itertools import groupby
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.core.validators import slug_re
 from django.urls import reverse
 from django.utils.html import escape, linebreaks
 from django.views.decorators.http import require_safe
@@ -18,7 +19,8 @@ def chosen(model, slug):
     """The person or term a ?person= / ?term= filter names; 404 for one we don't have."""
     if not slug:
         return None
-    entry = model.objects.filter(slug=slug[:200]).first()
+    # Only a slug can name one (and PostgreSQL refuses a query holding NUL).
+    entry = model.objects.filter(slug=slug[:200]).first() if slug_re.fullmatch(slug) else None
     if entry is None:
         raise Http404(f"No {model._meta.verbose_name} called {slug!r}.")
     return entry

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from companion.params import int_or_none
+
 TIMEOUT = 20  # seconds, per connection and per read
 TOTAL_TIMEOUT = 120  # seconds for the whole body: a server dripping bytes is cut off too
 USER_AGENT = "Companion feed import"
@@ -64,9 +66,10 @@ def fetch_url(url, *, max_bytes, timeout=TIMEOUT, what="file"):
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         with _opener.open(request, timeout=timeout) as response:
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(_too_big(url, what, max_bytes, int(declared)))
+            # A missing or unreadable length is no reason to refuse: the bytes are counted below.
+            declared = int_or_none(response.headers.get("Content-Length", "").strip())
+            if declared is not None and declared > max_bytes:
+                raise FetchError(_too_big(url, what, max_bytes, declared))
             body, deadline = bytearray(), time.monotonic() + TOTAL_TIMEOUT
             while chunk := response.read(_CHUNK):
                 body += chunk

@@ -10,7 +10,6 @@ channel and item. Every URL in it is absolute, built from the request.
 
 import datetime
 import mimetypes
-import re
 import uuid
 from urllib.parse import urlsplit
 
@@ -19,8 +18,9 @@ from django.db.models import Exists, F, OuterRef
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
-from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.http import conditional_page, require_safe
+
+from companion.text import XMLSafeGenerator
 
 from ..models import Chapter, Episode, Podcast, Sentence
 from ..timings.exports import TIMED_FORMATS
@@ -62,32 +62,13 @@ def person_attributes(credit):
     return attributes
 
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-class XMLWriter(SimplerXMLGenerator):
-    """
-    Drops the characters XML 1.0 cannot carry. Imported show notes sometimes
-    hold them; Django's writer would refuse the whole feed over one.
-    """
-
-    def characters(self, content):
-        super().characters(CONTROL_CHARACTERS.sub("", content) if content else content)
-
-    def startElement(self, name, attrs):
-        super().startElement(
-            name,
-            {key: CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
-             for key, value in attrs.items()},
-        )
-
-
 class PodcastRssFeed(Rss201rev2Feed):
     """RSS 2.0 plus the iTunes and Podcasting 2.0 tags podcast apps read."""
 
     def write(self, outfile, encoding):
-        # RssFeed.write, with the writer above.
-        handler = XMLWriter(outfile, encoding, short_empty_elements=True)
+        # RssFeed.write, with a writer that drops what XML can't carry (imported show
+        # notes sometimes hold control characters; Django's would refuse the whole feed).
+        handler = XMLSafeGenerator(outfile, encoding, short_empty_elements=True)
         handler.startDocument()
         handler.startElement("rss", self.rss_attributes())
         handler.startElement("channel", self.root_attributes())
