@@ -101,6 +101,19 @@ class Podcast(models.Model):
     language = models.CharField(max_length=20, default="en")
     author = models.CharField(max_length=300, blank=True)
     image_url = models.URLField("image URL", max_length=500, blank=True)
+    # Directories list a show only with square artwork of 1400–3000 px (JPEG or PNG);
+    # an upload wins over image_url. Checked by episodes/feeds/artwork.py, without Pillow.
+    image = models.FileField(
+        "cover art", upload_to="podcast/", blank=True,
+        help_text="A square JPEG or PNG, 1400 to 3000 pixels a side (what Apple Podcasts and Spotify ask).",
+    )
+    owner_name = models.CharField(
+        max_length=200, blank=True, help_text="Who directories contact about the show (itunes:owner)."
+    )
+    owner_email = models.EmailField(
+        max_length=254, blank=True,
+        help_text="Where directories send ownership checks (itunes:owner); not shown to listeners.",
+    )
     feed_url = models.URLField("feed URL", max_length=500, blank=True)
     guid = models.CharField("podcast GUID", max_length=100, blank=True)
     # What the last feed import wrote, so a re-import leaves editors' changes alone.
