@@ -81,7 +81,8 @@ def _credit_row(credit):
 def credit_changes(owner, episode, existing, persons):
     """
     (RowChanges, changed, kept) for the credits the feed lists: episode is None
-    for the podcast's own; existing is the credits stored now.
+    for the podcast's own; existing is the credits stored now (rows with a
+    Credit's attributes).
     """
     by_key = {(c.name, c.role): c for c in existing}
     last = {(row["name"], row["role"]): row for row in owner.feed_values.get("credits", [])}
@@ -98,9 +99,7 @@ def credit_changes(owner, episode, existing, persons):
                 changed += 1
         elif _credit_row(credit) != row:
             if key in last and _credit_row(credit) == last[key]:
-                for name, value in row.items():
-                    setattr(credit, name, value)
-                changes.update.append(credit)
+                changes.update.append(Credit(pk=credit.pk, episode_id=credit.episode_id, **row))
                 changed += 1
             else:
                 kept += 1
@@ -143,8 +142,6 @@ def transcript_link_changes(episode, existing, transcripts):
         if link is None:
             changes.create.append(TranscriptLink(episode=episode, url=transcript.url, **values))
         elif any(getattr(link, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(link, name, value)
-            changes.update.append(link)
+            changes.update.append(TranscriptLink(pk=link.pk, episode_id=link.episode_id, url=link.url, **values))
     changes.delete = [link.pk for link in by_url.values()]
     return changes, bool(changes.create or changes.update or changes.delete)

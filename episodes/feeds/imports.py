@@ -23,11 +23,13 @@ only into episodes that have no timings of their own yet; an episode without
 sentences gets its text from the cues.
 """
 
-import copy
+import json
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -141,6 +143,19 @@ def read_feed_source(source):
 # --- What exists --------------------------------------------------------------
 
 
+CREDIT_COLUMNS = ["id", "episode_id", "name", "role", "group", "href", "img", "position"]
+LINK_COLUMNS = ["id", "episode_id", "url", "type", "language", "rel", "imported_at"]
+
+
+def _rows(queryset, columns):
+    return [SimpleNamespace(pk=row[0], **dict(zip(columns, row))) for row in queryset.values_list(*columns)]
+
+
+def _snapshot(feed_values):
+    """feed_values as a string to compare later: far cheaper than a deep copy of its nested rows."""
+    return json.dumps(feed_values, sort_keys=True)
+
+
 class _Catalogue:
     """Every episode and what hangs off it, read once, in a fixed number of queries."""
 
@@ -154,14 +169,13 @@ class _Catalogue:
         self.series = {s.title: s for s in series}
         self.series_titles = {s.pk: s.title for s in series}
         self.series_slugs = {s.slug for s in series}
+        # Credits and links as plain rows (a model instance each cost more than the rest of
+        # an unchanged re-import); changes.py makes instances only of the rows it writes.
         self.credits, self.podcast_credits = defaultdict(list), []
-        for credit in Credit.objects.order_by("episode_id", "position", "pk"):
-            if credit.episode_id is None:
-                self.podcast_credits.append(credit)
-            else:
-                self.credits[credit.episode_id].append(credit)
+        for credit in _rows(Credit.objects.order_by("episode_id", "position", "pk"), CREDIT_COLUMNS):
+            (self.credits[credit.episode_id] if credit.episode_id else self.podcast_credits).append(credit)
         self.links = defaultdict(list)
-        for link in TranscriptLink.objects.order_by("episode_id", "pk"):
+        for link in _rows(TranscriptLink.objects.order_by("episode_id", "pk"), LINK_COLUMNS):
             self.links[link.episode_id].append(link)
 
     def chapters_of(self, episode_ids):
@@ -238,7 +252,7 @@ class _Plan:
     episode: Episode
     created: bool
     number_before: int | None
-    feed_values_before: dict
+    feed_values_before: str
     changed: list
     kept: list
     adopted: bool = False
@@ -246,9 +260,10 @@ class _Plan:
     children_kept: list = field(default_factory=list)  # "credits", "chapters"
     transcripts_due: bool = False
 
-    @property
+    @cached_property
     def writes_row(self):
-        return self.created or self.changed or self.adopted or self.episode.feed_values != self.feed_values_before
+        """Whether the episode's row changes (asked once the whole plan is made)."""
+        return self.created or self.changed or self.adopted or _snapshot(self.episode.feed_values) != self.feed_values_before
 
 
 @dataclass
@@ -271,7 +286,7 @@ def _plan_podcast(feed, source_url, catalogue, report, credits):
     values = {name: getattr(channel, name) for name in PODCAST_FIELDS}
     if not values["feed_url"] and source_url.lower().startswith(("http://", "https://")) and len(source_url) <= 500:
         values["feed_url"] = source_url
-    feed_values_before = copy.deepcopy(podcast.feed_values)
+    feed_values_before = _snapshot(podcast.feed_values)
     changed, kept = merge_fields(podcast, values, fresh=created)
     for name in changed:
         setattr(podcast, name, values[name])
@@ -281,7 +296,7 @@ def _plan_podcast(feed, source_url, catalogue, report, credits):
         report.kept_editor_changes += 1
         report.kept += [f"podcast {name}" for name in kept] + (["podcast credits"] if credits_kept else [])
     report.podcast = "created" if created else ("updated" if changed or credits_changed else "unchanged")
-    return podcast, created or bool(changed) or podcast.feed_values != feed_values_before
+    return podcast, created or bool(changed) or _snapshot(podcast.feed_values) != feed_values_before
 
 
 def _plan_item(item, catalogue, new_series):
@@ -292,7 +307,7 @@ def _plan_item(item, catalogue, new_series):
     values = {name: getattr(item, name) for name in EPISODE_FIELDS}
     plan = _Plan(
         item=item, episode=episode, created=created, number_before=episode.number,
-        feed_values_before=copy.deepcopy(episode.feed_values), changed=[], kept=[],
+        feed_values_before=_snapshot(episode.feed_values), changed=[], kept=[],
         adopted=not created and episode.guid != item.guid,
     )
     plan.changed, plan.kept = merge_fields(episode, values, fresh=created, series_titles=catalogue.series_titles)

@@ -294,6 +294,8 @@ def parse_feed(data, source_url=""):
         raise FeedError(f"This is neither an RSS 2.0 nor an Atom feed: its root element is <{name}>, not <rss> or <feed>.")
     feed = ParsedFeed(channel=None, items=[], recovered=recovered)
     raw_entries = [(element, read_entry(element)) for element in entries]
+    for _, fields in raw_entries:  # read once: numbering needs the order, items the date
+        fields["date"] = parse_date(fields["published"])
     numbered = _titles_are_numbered(raw_entries)
     seen = set()
     for index, (element, fields) in enumerate(raw_entries, start=1):
@@ -337,7 +339,7 @@ def _rss_item(element):
 
 def _titles_are_numbered(raw_entries):
     """Whether the feed numbers its titles bare ("138: …"), judged on its titles oldest first."""
-    dated = [(parse_date(fields["published"]), -index, " ".join(fields["title"].split()))
+    dated = [(fields["date"], -index, " ".join(fields["title"].split()))
              for index, (_, fields) in enumerate(raw_entries) if fields["title"].strip()]
     if all(published is not None for published, _, _ in dated):
         dated.sort(key=lambda entry: (entry[0], entry[1]))
@@ -475,8 +477,7 @@ def _parse_item(element, fields, index, feed, seen, numbered):
         title = clip(re.sub(r"<[^>]+>", " ", html.unescape(description)), 80)
     series, part = series_from_title(title)
 
-    published_text = fields["published"]
-    published = parse_date(published_text)
+    published_text, published = fields["published"], fields["date"]
     if published_text and published is None:
         warnings.append(f"{where}: the date {published_text[:60]!r} is not a date I can read; left empty.")
     duration_text = _text(element.find(f"{{{ITUNES}}}duration")) or (enclosure.duration if enclosure else "")
