@@ -148,7 +148,7 @@ LINK_COLUMNS = ["id", "episode_id", "url", "type", "language", "rel", "imported_
 
 
 def _rows(queryset, columns):
-    return [SimpleNamespace(pk=row[0], **dict(zip(columns, row))) for row in queryset.values_list(*columns)]
+    return [SimpleNamespace(pk=row[0], **dict(zip(columns, row, strict=True))) for row in queryset.values_list(*columns)]
 
 
 def _snapshot(feed_values):
@@ -428,16 +428,16 @@ def _lock_in_order(episodes):
     planning again).
     """
     ids = sorted(episode.pk for episode in episodes)
-    for pk in ids:
-        Episode.objects.filter(pk=pk).lock_for_writing()
     if not ids:
         return True
+    for pk in ids:
+        Episode.objects.filter(pk=pk).lock_for_writing()
     read = {episode.pk: episode.updated for episode in episodes}
     now = dict(Episode.objects.filter(pk__in=ids).values_list("pk", "updated"))
     return now == read
 
 
-def _write(changes, report):
+def _write(changes):
     plans, now = changes.plans, timezone.now()
     if changes.podcast_dirty:
         changes.podcast.save()
@@ -529,7 +529,7 @@ def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=fetch
                     if not _lock_in_order(to_lock):
                         transaction.set_rollback(True)
                         continue
-                    _write(changes, report)
+                    _write(changes)
                     timed = {id(plan) for plan in changes.plans
                              if plan.transcripts_due and _import_transcripts(plan, fetched, report)}
                     _count(changes.plans, report, timed)

@@ -13,6 +13,7 @@ offers a shorter one for pages that show the number beside it.
 """
 
 import re
+from itertools import pairwise
 
 # The word makes the number safe; it must not run on into a date, decimal or time.
 _NAMED = re.compile(
@@ -47,5 +48,5 @@ def titles_are_numbered(titles_by_date):
     numbers = [number for number, _ in map(bare_number, titles_by_date) if number is not None]
     if not titles_by_date or len(numbers) * 2 <= len(titles_by_date):
         return False
-    steps = list(zip(numbers, numbers[1:]))
+    steps = list(pairwise(numbers))
     return not steps or sum(later > earlier for earlier, later in steps) >= MOSTLY_RISING * len(steps)
