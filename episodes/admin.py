@@ -86,7 +86,7 @@ class EpisodeAdmin(admin.ModelAdmin):
     search_fields = ["title", "series__title", "summary"]
     list_filter = ["series"]
     prepopulated_fields = {"slug": ["number", "title"]}
-    readonly_fields = ["transcript_rendered_at"]
+    readonly_fields = ["published_title", "transcript_rendered_at"]
     actions = ["relink", "estimate_timings"]
 
     def save_related(self, request, form, formsets, change):

@@ -106,7 +106,7 @@ def episode_json_ld(request, episode):
             "name": episode.title, "inLanguage": show.language}
     if episode.number is not None:
         data["episodeNumber"] = episode.number
-    if episode.published:
+    if episode.published and not episode.published_is_transcript_date:
         data["datePublished"] = episode.published.isoformat()
     if description := plain(episode.summary or episode.tagline or episode.description, 2000):
         data["description"] = description
@@ -256,7 +256,7 @@ def social_meta(context):
     }
     if kind == "episode":
         episode, show = obj, show_for(request)
-        meta.update(type="article", image=show.image_url,
+        meta.update(type="article", image=request.build_absolute_uri(show.image_url) if show.image_url else "",
                     description=episode_description(episode) or meta["description"])
         moment = context.get("moment")
         if moment is not None:
@@ -266,7 +266,7 @@ def social_meta(context):
         if episode.audio_source:
             meta["audio"] = request.build_absolute_uri(episode.audio_source)
             meta["audio_type"] = audio_type(episode)
-        if episode.published:
+        if episode.published and not episode.published_is_transcript_date:
             meta["properties"].append(("article:published_time", episode.published.isoformat()))
         if episode.series_id:
             meta["properties"].append(("article:section", episode.series.title))

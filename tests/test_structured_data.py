@@ -211,8 +211,10 @@ def test_episode_preview_is_an_article_with_its_audio(client, timed):
 
 
 def test_episode_without_audio_has_no_og_audio(client, small_episode):
+    """No audio, no og:audio; the picture is the show's cover (the demo's, with no Podcast row)."""
     meta = read(client, EPISODE).meta
-    assert "og:audio" not in meta and "og:image" not in meta
+    assert "og:audio" not in meta
+    assert meta["og:image"] == "http://testserver/static/podcast/cover.png"
 
 
 def test_a_shared_moment_previews_its_sentence_and_time(client, timed):

@@ -136,6 +136,7 @@ def load_episode(directory, data):
             "series": load_series(data.get("series"), data.get("series_description")),
             "part": data.get("part"),
             "published": data.get("published"),
+            "published_is_transcript_date": bool(data.get("published_is_transcript_date")),
             "audio_url": data.get("audio_url") or "",
             "duration": datetime.timedelta(seconds=duration) if duration else None,
             "summary": (data.get("summary") or "").strip(),

@@ -90,7 +90,7 @@ class PodcastAdmin(admin.ModelAdmin):
             summary = f"Dry run, nothing written. {summary}"
         self.message_user(request, summary, messages.INFO if report.dry_run else messages.SUCCESS)
         for line in details[:MAX_MESSAGES]:
-            level = messages.WARNING if line.startswith(("Warning", "Kept")) else messages.INFO
+            level = messages.WARNING if line.startswith(("Warning", "Kept", "Skipped", "Recovered")) else messages.INFO
             self.message_user(request, line, level)
         if len(details) > MAX_MESSAGES:
             self.message_user(

@@ -14,11 +14,11 @@ from operator import attrgetter
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import conditional_page, require_safe
+from django.views.decorators.http import require_safe
 
 from ..models import Episode, Podcast
 from ..moments import moment_parameter
-from .podcast import CHAPTERS_TYPE
+from .podcast import CHAPTERS_TYPE, conditional
 
 VERSION = "1.2.0"
 TITLE_WORDS = 8
@@ -69,7 +69,7 @@ def episode_chapters(episode, build_url):
 
 
 @require_safe
-@conditional_page
+@conditional
 def chapters_json(request, slug):
     """The chapters file /feed.xml points at; its ETag is a hash of the body."""
     episode = get_object_or_404(Episode, slug=slug)

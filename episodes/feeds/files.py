@@ -76,6 +76,10 @@ class Fetched:
                     path.write_bytes(body)
                     self.paths[url] = path
 
+    def has(self, url):
+        """Whether this import tried the URL (and so has its body or its error)."""
+        return url in self.paths or url in self.errors
+
     def get(self, url):
         """(bytes or None, error or None); (None, None) when it was not fetched."""
         if url in self.paths:

@@ -1,5 +1,5 @@
 """
-Import a podcast's RSS feed: the channel into the one Podcast row, each item
+Import a podcast's feed: the channel into the one Podcast row, each item
 into an Episode with its credits, chapters and transcript links.
 
 Three phases. Read the feed (episodes/feeds/parse.py): anything fatal stops
@@ -8,26 +8,41 @@ episodes/feeds/files.py), outside any transaction; a file that cannot be had
 is noted, not fatal. Then write everything in one transaction, so a
 failure leaves the database as it was.
 
+The write is in bulk, so a feed of thousands of items costs a fixed handful
+of queries, not a few per item: everything that exists is read once (the
+_Catalogue), every change is worked out in memory (episodes/feeds/changes.py),
+the episodes about to change are locked in id order (the project's one lock
+order: an episode before its sentences and notes, several in id order), and
+then each kind of row is created, updated and deleted in one statement per
+batch. An unchanged re-import writes nothing at all.
+
 Re-imports match items by guid (then, for episodes made by hand, by number
-or audio URL) and change only what the feed changed and the editor did not:
-feed_values holds what the feed said last time, and a field whose value no
-longer matches it is the editor's, and stays. Credits and chapters follow the
-same rule row by row; transcript links are the feed's own record and follow
-it. Timed transcripts are imported only into episodes that have no timings
-of their own yet; an episode without sentences gets its text from the cues.
+or audio URL) and change only what the feed changed and the editor did not
+(the editor rule, episodes/feeds/changes.py). Timed transcripts are imported
+only into episodes that have no timings of their own yet; an episode without
+sentences gets its text from the cues.
 """
 
-import copy
+import json
 import tempfile
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from episodes.models import Chapter, Credit, Podcast, Series, TranscriptLink
+from episodes.feeds.changes import (
+    LINK_FIELDS,
+    RowChanges,
+    chapter_changes,
+    credit_changes,
+    merge_fields,
+    transcript_link_changes,
+)
 from episodes.feeds.fetch import FetchError, fetch_url
 from episodes.feeds.files import (
     MAX_CHAPTERS_BYTES,
@@ -38,16 +53,23 @@ from episodes.feeds.files import (
     timed_kind,
 )
 from episodes.feeds.parse import MAX_FEED_BYTES, FeedError, clip, parse_feed
+from episodes.models import Chapter, Credit, Episode, Podcast, Series, TranscriptLink
 from episodes.timings.formats import MAX_TIMING_BYTES, TimingFormatError
-from episodes.transcripts import TranscriptError
-from episodes.models import Episode
 from episodes.timings.imports import TimingImportError
+from episodes.transcripts import TranscriptError
 
 EPISODE_FIELDS = [
-    "title", "number", "published", "audio_url", "audio_type", "audio_length",
+    "title", "published_title", "number", "published", "audio_url", "audio_type", "audio_length",
     "duration", "description", "series", "part",
 ]
 PODCAST_FIELDS = ["title", "link", "description", "language", "author", "image_url", "feed_url", "guid"]
+# What the import reads of each episode: never its transcript or notes.
+CATALOGUE_FIELDS = [
+    "id", "slug", "guid", "timing", "feed_values", "updated", "series_id",
+    *(name for name in EPISODE_FIELDS if name != "series"),
+]
+BATCH = 500
+STALE_RETRIES = 3
 
 
 @dataclass
@@ -56,6 +78,8 @@ class FeedImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)  # items not imported, each with its reason
+    recovered: list[str] = field(default_factory=list)  # errors in the feed read past, each said once
     kept_editor_changes: int = 0  # episodes (and the podcast) where an editor's value was kept
     kept: list[str] = field(default_factory=list)  # "138 The Great Purges: title", …
     transcripts_imported: int = 0
@@ -69,7 +93,8 @@ class FeedImportReport:
     def __str__(self):
         lines = [
             f"Podcast {self.podcast}. Episodes: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged; editor's changes kept in {self.kept_editor_changes}.",
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped; "
+            f"editor's changes kept in {self.kept_editor_changes}.",
         ]
         if self.fetched:
             lines.append(
@@ -79,6 +104,8 @@ class FeedImportReport:
             )
         else:
             lines.append("Transcript and chapter files were not fetched.")
+        lines += [f"Recovered: {line}" for line in self.recovered]
+        lines += [f"Skipped {line}" for line in self.skipped]
         lines += [f"Kept the editor's {what}" for what in self.kept]
         lines += [f"Warning: {warning}" for warning in self.warnings]
         if self.dry_run:
@@ -113,19 +140,50 @@ def read_feed_source(source):
     return path.read_bytes()
 
 
-# --- Matching items to episodes --------------------------------------------
+# --- What exists --------------------------------------------------------------
+
+
+CREDIT_COLUMNS = ["id", "episode_id", "name", "role", "group", "href", "img", "position"]
+LINK_COLUMNS = ["id", "episode_id", "url", "type", "language", "rel", "imported_at"]
+
+
+def _rows(queryset, columns):
+    return [SimpleNamespace(pk=row[0], **dict(zip(columns, row, strict=True))) for row in queryset.values_list(*columns)]
+
+
+def _snapshot(feed_values):
+    """feed_values as a string to compare later: far cheaper than a deep copy of its nested rows."""
+    return json.dumps(feed_values, sort_keys=True)
 
 
 class _Catalogue:
-    """Every episode, loaded once and kept current as the import creates and renumbers."""
+    """Every episode and what hangs off it, read once, in a fixed number of queries."""
 
     def __init__(self):
-        episodes = list(Episode.objects.select_related("series"))
-        self.by_guid = {e.guid: e for e in episodes if e.guid}
-        self.by_number = {e.number: e for e in episodes if e.number is not None}
-        self.by_audio = {e.audio_url: e for e in episodes if e.audio_url and not e.guid}
-        self.slugs = {e.slug for e in episodes}
-        self.series = {s.title: s for s in Series.objects.all()}
+        self.episodes = list(Episode.objects.only(*CATALOGUE_FIELDS).order_by("pk"))
+        self.by_guid = {e.guid: e for e in self.episodes if e.guid}
+        self.by_number = {e.number: e for e in self.episodes if e.number is not None}
+        self.by_audio = {e.audio_url: e for e in self.episodes if e.audio_url and not e.guid}
+        self.slugs = {e.slug for e in self.episodes}
+        series = list(Series.objects.only("id", "title", "slug"))
+        self.series = {s.title: s for s in series}
+        self.series_titles = {s.pk: s.title for s in series}
+        self.series_slugs = {s.slug for s in series}
+        # Credits and links as plain rows (a model instance each cost more than the rest of
+        # an unchanged re-import); changes.py makes instances only of the rows it writes.
+        self.credits, self.podcast_credits = defaultdict(list), []
+        for credit in _rows(Credit.objects.order_by("episode_id", "position", "pk"), CREDIT_COLUMNS):
+            (self.credits[credit.episode_id] if credit.episode_id else self.podcast_credits).append(credit)
+        self.links = defaultdict(list)
+        for link in _rows(TranscriptLink.objects.order_by("episode_id", "pk"), LINK_COLUMNS):
+            self.links[link.episode_id].append(link)
+
+    def chapters_of(self, episode_ids):
+        """{episode id: [Chapter, …]} for the few episodes whose chapters file came in."""
+        chapters = defaultdict(list)
+        for chapter in Chapter.objects.filter(episode_id__in=episode_ids).order_by("episode_id", "start", "pk"):
+            chapters[chapter.episode_id].append(chapter)
+        return chapters
 
     def match(self, item):
         """The episode an item is, if any: by guid, else a hand-made one with its number or audio."""
@@ -139,22 +197,26 @@ class _Catalogue:
             return episode
         return None
 
-    def unique_slug(self, item):
-        base = slugify(item.title)[:180] or "episode"
-        if item.number is not None:
-            base = f"{item.number}-{base}"
+    def unique_slug(self, number, title):
+        base = slugify(title)[:180] or "episode"
+        if number is not None:
+            base = f"{number}-{base}"
         slug, suffix = base, 2
         while slug in self.slugs:
             slug, suffix = f"{base}-{suffix}", suffix + 1
         self.slugs.add(slug)
         return slug
 
-    def series_named(self, title):
+    def series_named(self, title, new_series):
+        """The Series of that title; a new one (appended to new_series, saved later) if there is none."""
         if title not in self.series:
-            slug, base, suffix = slugify(title)[:190] or "series", slugify(title)[:190] or "series", 2
-            while Series.objects.filter(slug=slug).exists():
+            base = slugify(title)[:190] or "series"
+            slug, suffix = base, 2
+            while slug in self.series_slugs:
                 slug, suffix = f"{base}-{suffix}", suffix + 1
-            self.series[title] = Series.objects.create(title=title, slug=slug)
+            self.series_slugs.add(slug)
+            self.series[title] = Series(title=title, slug=slug)
+            new_series.append(self.series[title])
         return self.series[title]
 
 
@@ -172,135 +234,250 @@ def _wanted_files(feed, catalogue):
             continue
         done = set()
         if episode is not None:
-            done = set(episode.transcript_links.filter(imported_at__isnull=False).values_list("url", flat=True))
+            done = {link.url for link in catalogue.links[episode.pk] if link.imported_at is not None}
         for transcript in item.transcripts:
             if transcript.timed_format and transcript.url not in done:
                 wanted[transcript.url] = (MAX_TIMING_BYTES, "transcript")
     return wanted
 
 
-# --- Writing ----------------------------------------------------------------
+# --- Working out the changes ----------------------------------------------------
 
 
-def _stored(value):
-    """A value as feed_values keeps it (JSON)."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, Series):
-        return value.title
-    return value
+@dataclass
+class _Plan:
+    """One item and what importing it changes."""
+
+    item: object
+    episode: Episode
+    created: bool
+    number_before: int | None
+    feed_values_before: str
+    changed: list
+    kept: list
+    adopted: bool = False
+    children_changed: bool = False
+    children_kept: list = field(default_factory=list)  # "credits", "chapters"
+    transcripts_due: bool = False
+
+    @cached_property
+    def writes_row(self):
+        """Whether the episode's row changes (asked once the whole plan is made)."""
+        return self.created or self.changed or self.adopted or _snapshot(self.episode.feed_values) != self.feed_values_before
 
 
-def _current(obj, name):
-    if name == "series":
-        return obj.series.title if obj.series_id else None
-    return _stored(getattr(obj, name))
+@dataclass
+class _Changes:
+    podcast: Podcast
+    podcast_dirty: bool
+    plans: list
+    new_series: list
+    credits: RowChanges
+    chapters: RowChanges
+    links: RowChanges
 
 
-def merge_fields(obj, values, *, fresh=False):
-    """Decide field by field what a re-import may change; returns (changed, kept) names.
-
-    A field may change when the editor has not: its value is still what the
-    feed said last time (or, never imported, it is empty; or the row is new).
-    feed_values then records what the feed says now.
-    """
-    feed_values = obj.feed_values
-    changed, kept = [], []
-    for name, new in values.items():
-        new, current = _stored(new), _current(obj, name)
-        if fresh:
-            editors = False
-        elif name in feed_values:
-            editors = current != feed_values[name]
-        else:
-            editors = current not in (None, "") and current != new
-        if current != new:
-            (kept if editors else changed).append(name)
-        feed_values[name] = new
-    return changed, kept
-
-
-def _credit_row(credit):
-    return {"name": credit.name, "role": credit.role, "group": credit.group,
-            "href": credit.href, "img": credit.img, "position": credit.position}
+def _plan_podcast(feed, source_url, catalogue, report, credits):
+    channel = feed.channel
+    podcast = Podcast.objects.order_by("pk").first()
+    created = podcast is None
+    if created:
+        podcast = Podcast(title=channel.title)
+    values = {name: getattr(channel, name) for name in PODCAST_FIELDS}
+    if not values["feed_url"] and source_url.lower().startswith(("http://", "https://")) and len(source_url) <= 500:
+        values["feed_url"] = source_url
+    feed_values_before = _snapshot(podcast.feed_values)
+    changed, kept = merge_fields(podcast, values, fresh=created)
+    for name in changed:
+        setattr(podcast, name, values[name])
+    credit_rows, credits_changed, credits_kept = credit_changes(podcast, None, catalogue.podcast_credits, channel.persons)
+    credits.add(credit_rows)
+    if kept or credits_kept:
+        report.kept_editor_changes += 1
+        report.kept += [f"podcast {name}" for name in kept] + (["podcast credits"] if credits_kept else [])
+    report.podcast = "created" if created else ("updated" if changed or credits_changed else "unchanged")
+    return podcast, created or bool(changed) or _snapshot(podcast.feed_values) != feed_values_before
 
 
-def sync_credits(owner, episode, persons):
-    """Credits the feed lists, row by row under the editor rule; returns (changed, kept)."""
-    existing = {(c.name, c.role): c for c in Credit.objects.filter(episode=episode)}
-    last = {(row["name"], row["role"]): row for row in owner.feed_values.get("credits", [])}
-    rows = [person.as_dict() | {"position": position} for position, person in enumerate(persons)]
-    changed = kept = 0
-    for row in rows:
-        key = (row["name"], row["role"])
-        credit = existing.get(key)
-        if credit is None:
-            if key in last:  # the feed wrote it and the editor deleted it
-                kept += 1
-            else:
-                Credit.objects.create(episode=episode, **row)
-                changed += 1
-        elif _credit_row(credit) != row:
-            if key in last and _credit_row(credit) == last[key]:
-                for name, value in row.items():
-                    setattr(credit, name, value)
-                credit.save()
-                changed += 1
-            else:
-                kept += 1
-    incoming = {(row["name"], row["role"]) for row in rows}
-    for key, credit in existing.items():
-        if key not in incoming and key in last and _credit_row(credit) == last[key]:
-            credit.delete()
-            changed += 1
-    owner.feed_values["credits"] = rows
-    return changed, kept
-
-
-def sync_chapters(episode, url, rows):
-    """Replace the chapters with the file's unless the editor changed them; returns (changed, kept)."""
-    current = [[c.start, c.title, c.url, c.img] for c in episode.chapters.all()]
-    last = episode.feed_values.get("chapters", [])
-    episode.feed_values["chapters"], episode.feed_values["chapters_url"] = rows, url
-    if current == rows:
-        return False, False
-    if current and current != last:
-        return False, True
-    episode.chapters.all().delete()
-    Chapter.objects.bulk_create(
-        Chapter(episode=episode, start=start, title=title, url=link, img=img) for start, title, link, img in rows
+def _plan_item(item, catalogue, new_series):
+    episode = catalogue.match(item)
+    created = episode is None
+    if created:
+        episode = Episode(title=item.title, guid=item.guid, feed_values={})
+    values = {name: getattr(item, name) for name in EPISODE_FIELDS}
+    plan = _Plan(
+        item=item, episode=episode, created=created, number_before=episode.number,
+        feed_values_before=_snapshot(episode.feed_values), changed=[], kept=[],
+        adopted=not created and episode.guid != item.guid,
     )
-    if episode.transcript_rendered_at:
-        episode.render_transcript()  # the chapters are its headings
-    return True, False
+    plan.changed, plan.kept = merge_fields(episode, values, fresh=created, series_titles=catalogue.series_titles)
+    for name in plan.changed:
+        value = values[name]
+        if name == "series":
+            episode.series = catalogue.series_named(value, new_series) if value else None
+        else:
+            setattr(episode, name, value)
+    episode.guid = item.guid
+    return plan
 
 
-def sync_transcript_links(episode, transcripts):
-    """The feed's podcast:transcript list, as it is now; returns whether anything changed."""
-    existing = {link.url: link for link in episode.transcript_links.all()}
-    changed = False
-    for transcript in transcripts:
-        link = existing.pop(transcript.url, None)
-        values = {"type": transcript.type, "language": transcript.language, "rel": transcript.rel}
-        if link is None:
-            TranscriptLink.objects.create(episode=episode, url=transcript.url, **values)
-            changed = True
-        elif any(getattr(link, name) != value for name, value in values.items()):
-            TranscriptLink.objects.filter(pk=link.pk).update(**values)
-            changed = True
+def _resolve_number_clashes(plans, catalogue, report):
+    """
+    Numbers are unique: of two episodes that would end with one number, the
+    one that has it keeps it, else the first item in the feed takes it; the
+    other keeps the number it had (none, if new) and its whole title.
+    """
+    in_feed = {id(plan.episode): index for index, plan in enumerate(plans)}
+    everyone = [*catalogue.episodes, *(plan.episode for plan in plans if plan.created)]
+    plan_of = {id(plan.episode): plan for plan in plans}
+    while True:
+        holders = defaultdict(list)
+        for episode in everyone:
+            if episode.number is not None:
+                holders[episode.number].append(episode)
+        clashes = [episodes for episodes in holders.values() if len(episodes) > 1]
+        if not clashes:
+            return
+        for episodes in clashes:
+            def claim(episode):
+                plan = plan_of.get(id(episode))
+                has_it = plan is None or plan.number_before == episode.number
+                return (not has_it, in_feed.get(id(episode), -1))
+
+            winner, *losers = sorted(episodes, key=claim)
+            for loser in losers:
+                plan = plan_of[id(loser)]
+                report.warnings.append(
+                    f"{plan.item.where}: episode number {loser.number} already belongs to "
+                    f"“{winner.title}”; left unchanged, and the title kept whole."
+                )
+                loser.number = loser.feed_values["number"] = plan.number_before
+                if "number" in plan.changed:
+                    plan.changed.remove("number")
+                whole = plan.item.published_title
+                if "title" not in plan.kept and whole and loser.title != whole:
+                    loser.title = loser.feed_values["title"] = whole
+                    if "title" not in plan.changed:
+                        plan.changed.append("title")
+
+
+def _chapters_from_file(item, fetched, report):
+    """The chapter rows of the item's chapters file, None if it was not fetched or could not be read."""
+    data, error = fetched.get(item.chapters_url)
+    rows = None
+    if data is not None:
+        try:
+            rows = parse_chapters(data)
+        except ValueError as problem:
+            error = f"{item.chapters_url}: {problem}"
+    if error:
+        report.warnings.append(f"{item.where}: chapters not imported: {error}")
+        report.chapters_failed += 1
+    return rows
+
+
+def _plan_children(plans, catalogue, fetched, report, changes):
+    chapter_files = {id(plan): rows for plan in plans
+                     if plan.item.chapters_url and (rows := _chapters_from_file(plan.item, fetched, report)) is not None}
+    stored_chapters = catalogue.chapters_of([plan.episode.pk for plan in plans if id(plan) in chapter_files
+                                             and not plan.created])
+    for plan in plans:
+        episode, item = plan.episode, plan.item
+        links, links_changed = transcript_link_changes(
+            episode, [] if plan.created else catalogue.links[episode.pk], item.transcripts)
+        credits, credits_changed, credits_kept = credit_changes(
+            episode, episode, [] if plan.created else catalogue.credits[episode.pk], item.persons)
+        changes.links.add(links)
+        changes.credits.add(credits)
+        chapters_changed = chapters_kept = False
+        if id(plan) in chapter_files:
+            chapters, chapters_changed, chapters_kept = chapter_changes(
+                episode, stored_chapters.get(episode.pk, []), item.chapters_url, chapter_files[id(plan)])
+            changes.chapters.add(chapters)
+            report.chapters_imported += chapters_changed
+        plan.children_changed = bool(links_changed or credits_changed or chapters_changed)
+        plan.children_kept = ["credits"] * bool(credits_kept) + ["chapters"] * bool(chapters_kept)
+        if episode.timing not in (Episode.Timing.TIMED, Episode.Timing.ALIGNED):
+            plan.transcripts_due = any(fetched.has(t.url) for t in item.transcripts if t.timed_format)
+
+
+def _plan(feed, source_url, fetched, report):
+    catalogue = _Catalogue()
+    credits = RowChanges()
+    podcast, podcast_dirty = _plan_podcast(feed, source_url, catalogue, report, credits)
+    new_series = []
+    plans = [_plan_item(item, catalogue, new_series) for item in feed.items]
+    _resolve_number_clashes(plans, catalogue, report)
+    for plan in plans:
+        if plan.created:
+            plan.episode.slug = catalogue.unique_slug(plan.episode.number, plan.episode.title)
+    changes = _Changes(podcast=podcast, podcast_dirty=podcast_dirty, plans=plans, new_series=new_series,
+                       credits=credits, chapters=RowChanges(), links=RowChanges())
+    _plan_children(plans, catalogue, fetched, report, changes)
+    return changes
+
+
+# --- Writing ------------------------------------------------------------------
+
+
+def _lock_in_order(episodes):
+    """
+    Take the episodes' locks in id order before any write, as every writer of
+    an episode's sentences or notes does (EpisodeQuerySet.lock_for_writing).
+    True when none changed since the plan read them (a concurrent edit means
+    planning again).
+    """
+    ids = sorted(episode.pk for episode in episodes)
+    if not ids:
+        return True
+    for pk in ids:
+        Episode.objects.filter(pk=pk).lock_for_writing()
+    read = {episode.pk: episode.updated for episode in episodes}
+    now = dict(Episode.objects.filter(pk__in=ids).values_list("pk", "updated"))
+    return now == read
+
+
+def _write(changes):
+    plans, now = changes.plans, timezone.now()
+    if changes.podcast_dirty:
+        changes.podcast.save()
+    Series.objects.bulk_create(changes.new_series, batch_size=BATCH)
+
+    existing = [plan for plan in plans if not plan.created and (plan.writes_row or plan.children_changed)]
+    renumbered = [plan.episode.pk for plan in existing if plan.episode.number != plan.number_before]
+    if renumbered:  # numbers are unique: free them all before any is taken again
+        Episode.objects.filter(pk__in=renumbered).update(number=None)
+    Episode.objects.bulk_create([plan.episode for plan in plans if plan.created], batch_size=BATCH)
     if existing:
-        TranscriptLink.objects.filter(pk__in=[link.pk for link in existing.values()]).delete()
-        changed = True
-    return changed
+        fields = {"feed_values", "guid", "updated"}
+        for plan in existing:
+            plan.episode.updated = now
+            fields.update(plan.changed)
+        Episode.objects.bulk_update([plan.episode for plan in existing], sorted(fields), batch_size=BATCH)
+
+    for rows, model, names in (
+        (changes.credits, Credit, ["name", "role", "group", "href", "img", "position"]),
+        (changes.links, TranscriptLink, LINK_FIELDS),
+        (changes.chapters, Chapter, []),
+    ):
+        if rows.delete:
+            model.objects.filter(pk__in=rows.delete).delete()
+        if rows.replace_for:
+            model.objects.filter(episode__in=[episode.pk for episode in rows.replace_for]).delete()
+        if rows.update:
+            model.objects.bulk_update(rows.update, names, batch_size=BATCH)
+        model.objects.bulk_create(rows.create, batch_size=BATCH)
+    # Chapters are the transcript's headings: an episode whose chapters changed is rendered again.
+    rechaptered = {episode.pk for episode in changes.chapters.replace_for}
+    rechaptered |= {chapter.episode_id for chapter in changes.chapters.create}
+    for episode in Episode.objects.filter(pk__in=rechaptered, transcript_rendered_at__isnull=False):
+        episode.render_transcript()
 
 
-def _import_transcripts(episode, fetched, report):
-    if episode.timing in (Episode.Timing.TIMED, Episode.Timing.ALIGNED):
-        return
-    links = [link for link in episode.transcript_links.filter(imported_at__isnull=True)
-             if timed_kind(link)]
+def _import_transcripts(plan, fetched, report):
+    """Time the episode from the first of its timed transcripts that works; True if one did."""
+    episode = Episode.objects.get(pk=plan.episode.pk)  # whole, for the transcript importer
+    links = [link for link in episode.transcript_links.filter(imported_at__isnull=True) if timed_kind(link)]
     for link in sorted(links, key=lambda link: TIMED_PREFERENCE[timed_kind(link)]):
         data, error = fetched.get(link.url)
         if data is None and error is None:
@@ -320,119 +497,52 @@ def _import_transcripts(episode, fetched, report):
         link.imported_at, link.error = timezone.now(), ""
         link.save(update_fields=["imported_at", "error"])
         report.transcripts_imported += 1
-        episode.refresh_from_db(fields=["timing"])
-        return
+        return True
+    return False
 
 
-def _import_podcast(feed, source_url, report):
-    channel = feed.channel
-    podcast = Podcast.objects.order_by("pk").first()
-    created = podcast is None
-    if created:
-        podcast = Podcast(title=channel.title)
-    values = {name: getattr(channel, name) for name in PODCAST_FIELDS}
-    if not values["feed_url"] and source_url.lower().startswith(("http://", "https://")) and len(source_url) <= 500:
-        values["feed_url"] = source_url
-    feed_values_before = copy.deepcopy(podcast.feed_values)
-    changed, kept = merge_fields(podcast, values, fresh=created)
-    for name in changed:
-        setattr(podcast, name, values[name])
-    credits_changed, credits_kept = sync_credits(podcast, None, channel.persons)
-    if created or changed or podcast.feed_values != feed_values_before:
-        podcast.save()
-    if kept or credits_kept:
-        report.kept_editor_changes += 1
-        report.kept += [f"podcast {name}" for name in kept] + (["podcast credits"] if credits_kept else [])
-    report.podcast = "created" if created else ("updated" if changed or credits_changed else "unchanged")
-
-
-def _import_item(item, catalogue, fetched, report):
-    episode = catalogue.match(item)
-    created = episode is None
-    values = {name: getattr(item, name) for name in EPISODE_FIELDS}
-    if created:
-        episode = Episode(slug=catalogue.unique_slug(item), title=item.title, guid=item.guid)
-    adopted = not created and episode.guid != item.guid
-    feed_values_before = copy.deepcopy(episode.feed_values)
-    changed, kept = merge_fields(episode, values, fresh=created)
-    if "number" in changed and item.number is not None:
-        holder = catalogue.by_number.get(item.number)
-        if holder is not None and holder is not episode:
-            report.warnings.append(
-                f"{item.where}: episode number {item.number} already belongs to “{holder.title}”; "
-                "left unchanged."
-            )
-            changed.remove("number")
-            episode.feed_values["number"] = _current(episode, "number")
-    for name in changed:
-        value = values[name]
-        if name == "series":
-            value = catalogue.series_named(value) if value else None
-        setattr(episode, name, value)
-    if "number" in changed:
-        catalogue.by_number = {n: e for n, e in catalogue.by_number.items() if e is not episode}
-        if episode.number is not None:
-            catalogue.by_number[episode.number] = episode
-    episode.guid = item.guid
-    if created:
-        episode.save()
-    catalogue.by_guid[item.guid] = episode
-
-    children = sync_transcript_links(episode, item.transcripts)
-    credits_changed, credits_kept = sync_credits(episode, episode, item.persons)
-    chapters_kept = False
-    if item.chapters_url:
-        data, error = fetched.get(item.chapters_url)
-        rows = None
-        if data is not None:
-            try:
-                rows = parse_chapters(data)
-            except ValueError as problem:
-                error = f"{item.chapters_url}: {problem}"
-        if error:
-            report.warnings.append(f"{item.where}: chapters not imported: {error}")
-            report.chapters_failed += 1
-        elif rows is not None:
-            chapters_changed, chapters_kept = sync_chapters(episode, item.chapters_url, rows)
-            children = children or chapters_changed
-            report.chapters_imported += chapters_changed
-    updated = bool(changed or adopted or children or credits_changed)
-    # Save only what changed, so an unchanged episode keeps its "updated" time (and its ETag).
-    if created or updated or episode.feed_values != feed_values_before:
-        episode.save()
-    timed_before = report.transcripts_imported
-    _import_transcripts(episode, fetched, report)
-    updated = updated or report.transcripts_imported > timed_before
-
-    label = f"{episode.number or '(no number)'} {episode.title}"
-    if kept or credits_kept or chapters_kept:
-        report.kept_editor_changes += 1
-        what = kept + (["credits"] if credits_kept else []) + (["chapters"] if chapters_kept else [])
-        report.kept.append(f"{', '.join(what)} of {label}")
-    if created:
-        report.created += 1
-    elif updated:
-        report.updated += 1
-    else:
-        report.unchanged += 1
+def _count(plans, report, timed):
+    for plan in plans:
+        episode = plan.episode
+        label = f"{episode.number or '(no number)'} {episode.title}"
+        if plan.kept or plan.children_kept:
+            report.kept_editor_changes += 1
+            report.kept.append(f"{', '.join(plan.kept + plan.children_kept)} of {label}")
+        if plan.created:
+            report.created += 1
+        elif plan.changed or plan.adopted or plan.children_changed or id(plan) in timed:
+            report.updated += 1
+        else:
+            report.unchanged += 1
 
 
 def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=fetch_url):
     """Import a feed's bytes; returns a FeedImportReport, or raises FeedError with nothing written."""
-    feed = parse_feed(data)
-    report = FeedImportReport(dry_run=dry_run, fetched=fetch, warnings=list(feed.warnings))
+    feed = parse_feed(data, source_url=source_url)
     with tempfile.TemporaryDirectory(prefix="feed-import-") as folder:
         fetched = Fetched(folder)
         if fetch:
             fetched.fetch_all(_wanted_files(feed, _Catalogue()), fetcher)
         try:
-            with transaction.atomic():
-                catalogue = _Catalogue()
-                _import_podcast(feed, source_url, report)
-                for item in feed.items:
-                    _import_item(item, catalogue, fetched, report)
-                if dry_run:
-                    transaction.set_rollback(True)
+            for _ in range(STALE_RETRIES):
+                report = FeedImportReport(dry_run=dry_run, fetched=fetch, warnings=list(feed.warnings),
+                                          skipped=list(feed.skipped), recovered=list(feed.recovered))
+                with transaction.atomic():
+                    changes = _plan(feed, source_url, fetched, report)
+                    to_lock = [p.episode for p in changes.plans if not p.created and (
+                        p.writes_row or p.children_changed or p.transcripts_due)]
+                    if not _lock_in_order(to_lock):
+                        transaction.set_rollback(True)
+                        continue
+                    _write(changes)
+                    timed = {id(plan) for plan in changes.plans
+                             if plan.transcripts_due and _import_transcripts(plan, fetched, report)}
+                    _count(changes.plans, report, timed)
+                    if dry_run:
+                        transaction.set_rollback(True)
+                    break
+            else:
+                raise FeedError("Episodes kept changing while the feed was imported; nothing was written. Try again.")
         except DatabaseError as error:
             raise FeedError(f"The import could not be saved ({error}); nothing was written.") from None
     return report

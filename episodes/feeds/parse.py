@@ -1,34 +1,44 @@
 """
-Read a podcast's RSS 2.0 feed (iTunes tags, Podcasting 2.0 namespace) into
-plain dataclasses; nothing here touches the database.
+Read a podcast's feed (RSS 2.0 or Atom, with iTunes tags, the Podcasting
+2.0 namespace and Media RSS) into plain dataclasses; nothing here touches
+the database.
 
 The XML goes through defusedxml, which wraps the standard library's expat
 parser and refuses entity declarations and external references outright:
 feeds never need them, and they are how XML bombs ("billion laughs") and
 file-reading attacks (<!ENTITY x SYSTEM "file:///etc/passwd">) work.
 
-What is fatal (a FeedError, nothing imported): not XML, hostile XML, too
-big, empty, not RSS, a channel without a title. What is tolerated with a
-warning: an item with no guid and no enclosure (skipped), a duplicate guid
-(the first, newest, wins), an odd date or duration (left empty), a URL that
-is not http(s) or too long for its field (left out). Numbers and series are
-read conservatively: itunes:episode or podcast:episode first, then a title
-like "Episode 138 - The Great Purges" or "138: The Great Purges"; a series
-from a title ending "… Part 8", else a named podcast:season.
+Strict where it matters, lenient where podcast apps are. Fatal (a FeedError,
+nothing imported): not XML, hostile XML, too big, empty, neither RSS nor
+Atom, an undeclared prefix nobody agrees on. Recovered, with a line in the
+report saying so: a well-known prefix used without its declaration
+(episodes/feeds/prefixes.py), a channel with no title (named after the
+show's other titles or a host). Tolerated with a warning: an item with no
+guid and no enclosure (skipped), a duplicate guid (the first, newest,
+wins), an odd date or duration (left empty), a URL that is not http(s) or
+too long for its field (left out), an image enclosed beside the audio
+(passed over: episodes/feeds/enclosures.py). Numbers come from
+itunes:episode or podcast:episode, else from the title only in the forms
+shows number by (episodes/feeds/numbering.py); the title is kept as
+published. A series comes from a title ending "… Part 8", else a named
+podcast:season.
 """
 
 import hashlib
 import html
-import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import date, timedelta
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import ParseError
 
-import nh3
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import fromstring
+
+from . import atom, enclosures, numbering, prefixes
+from .values import (  # noqa: F401  (parse_date, parse_duration: part of what this module offers)
+    MAX_URL, clean_description, clean_url, clip, parse_date, parse_duration, parse_int,
+)
 
 MAX_FEED_BYTES = 50 * 1024 * 1024
 
@@ -37,15 +47,8 @@ PODCAST = "https://podcastindex.org/namespace/1.0"
 # Early adopters used the namespace's documentation page as its URI.
 PODCAST_OLD = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
-ATOM = "http://www.w3.org/2005/Atom"
-
-# Show notes keep their structure and links, nothing that runs or restyles the page.
-DESCRIPTION_TAGS = {
-    "p", "br", "a", "em", "strong", "b", "i", "u", "ul", "ol", "li", "blockquote",
-    "code", "pre", "h3", "h4", "h5", "h6", "hr",
-}
-DESCRIPTION_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
-URL_SCHEMES = {"http", "https", "mailto"}
+ATOM = atom.ATOM
+MEDIA = enclosures.MEDIA
 
 TIMED_TYPES = {
     "text/vtt": "vtt",
@@ -57,7 +60,6 @@ TIMED_TYPES = {
 
 # Field sizes of the models these values go into.
 MAX_TITLE = 200
-MAX_URL = 500
 MAX_TRANSCRIPT_URL = 1000
 MAX_GUID = 500
 MAX_WARNINGS = 500  # a feed with thousands of bad items says so once, not thousands of times
@@ -95,8 +97,9 @@ class ParsedTranscriptLink:
 @dataclass
 class ParsedItem:
     guid: str
-    title: str
+    title: str  # for pages: without the number when the title numbered it (see numbering.py)
     where: str  # "item 3 (“The Great Purges”)", for messages
+    published_title: str = ""  # exactly as the feed has it
     number: int | None = None
     published: date | None = None
     audio_url: str = ""
@@ -131,14 +134,20 @@ class ParsedChannel:
 class ParsedFeed:
     channel: ParsedChannel
     items: list[ParsedItem]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # items passed over, values left out
+    recovered: list[str] = field(default_factory=list)  # errors read past, as a podcast app would
+    skipped: list[str] = field(default_factory=list)  # items not imported, each with its reason
 
 
 # --- XML --------------------------------------------------------------------
 
 
-def parse_xml(data):
-    """The root element, or a FeedError that says what is wrong with the bytes."""
+def parse_xml(data, recovered=None):
+    """
+    The root element, or a FeedError that says what is wrong with the bytes.
+    Well-known prefixes used undeclared are declared and the bytes read again;
+    each is named in recovered (a list), when one is given.
+    """
     if len(data) > MAX_FEED_BYTES:
         raise FeedError(
             f"The feed is {len(data):,} bytes; the limit is "
@@ -147,6 +156,44 @@ def parse_xml(data):
     if not data.strip():
         raise FeedError("The feed is empty.")
     _check_encoding(data)
+    try:
+        return _parse_defused(data)
+    except ParseError as error:
+        if error.code != _UNBOUND_PREFIX:
+            raise _not_well_formed(error) from None
+        first_error = error
+    missing = prefixes.undeclared_prefixes(data)
+    unknown = [name for name in missing if name not in prefixes.WELL_KNOWN]
+    known = [name for name in missing if name in prefixes.WELL_KNOWN]
+    fixed = prefixes.declare(data, known) if known else None
+    if fixed is not None:
+        try:
+            root = _parse_defused(fixed)
+        except ParseError as error:
+            if error.code != _UNBOUND_PREFIX:
+                raise _not_well_formed(error) from None
+        else:
+            if recovered is not None:
+                recovered += [
+                    f"The feed uses the prefix {name}: without declaring it (xmlns:{name}); "
+                    f"read as {prefixes.WELL_KNOWN[name]}, as podcast apps do."
+                    for name in known
+                ]
+            return root
+    line, column = first_error.position
+    names = ", ".join(f"{name}:" for name in unknown) or "a prefix"
+    where = prefixes.tag_at(data, line, column + 1)
+    raise FeedError(
+        f"The feed uses {names} without declaring its namespace (xmlns:…), at line {line}"
+        f"{f' ({where}…)' if where else ''}. Only the well-known prefixes "
+        f"({', '.join(prefixes.WELL_KNOWN)}) can be read without their declaration."
+    )
+
+
+_UNBOUND_PREFIX = 27  # expat's XML_ERROR_UNBOUND_PREFIX
+
+
+def _parse_defused(data):
     try:
         return fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except EntitiesForbidden:
@@ -158,18 +205,20 @@ def parse_xml(data):
         raise FeedError("The feed refers to an external file or DTD; it is refused.") from None
     except DTDForbidden:  # not raised with forbid_dtd=False; kept for completeness
         raise FeedError("The feed has a DTD; it is refused.") from None
-    except ParseError as error:
-        line, column = error.position
-        reason = str(error).split(":")[0]
-        hint = ""
-        if "invalid token" in reason or "not well-formed" in reason:
-            hint = (" Is it XML at all? If it is, it may not be UTF-8 and not say which "
-                    "encoding it uses (<?xml version=\"1.0\" encoding=\"…\"?>).")
-        elif "undefined entity" in reason:
-            hint = " HTML entities such as &nbsp; are not XML; they belong inside CDATA."
-        raise FeedError(f"The feed is not well-formed XML: {reason} at line {line}, column {column + 1}.{hint}") from None
     except (LookupError, ValueError) as error:  # e.g. an encoding Python does not know
         raise FeedError(f"The feed cannot be read as XML: {error}.") from None
+
+
+def _not_well_formed(error):
+    line, column = error.position
+    reason = str(error).split(":")[0]
+    hint = ""
+    if "invalid token" in reason or "not well-formed" in reason:
+        hint = (" Is it XML at all? If it is, it may not be UTF-8 and not say which "
+                "encoding it uses (<?xml version=\"1.0\" encoding=\"…\"?>).")
+    elif "undefined entity" in reason:
+        hint = " HTML entities such as &nbsp; are not XML; they belong inside CDATA."
+    return FeedError(f"The feed is not well-formed XML: {reason} at line {line}, column {column + 1}.{hint}")
 
 
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.I)
@@ -211,130 +260,10 @@ def _podcast(parent, name):
     return parent.findall(f"{{{PODCAST}}}{name}") + parent.findall(f"{{{PODCAST_OLD}}}{name}")
 
 
-# --- Values -----------------------------------------------------------------
-
-
-def clip(text, length):
-    text = " ".join(text.split())
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
-
-
-def clean_url(value, warnings, where, what, max_length=MAX_URL):
-    """An http(s) URL that fits its field, else "" and a warning."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    if not re.match(r"https?://[^\s/?#]+", value, re.I):
-        warnings.append(f"{where}: the {what} {value[:80]!r} is not an http(s) URL; left out.")
-        return ""
-    if len(value) > max_length:
-        warnings.append(f"{where}: the {what} is {len(value):,} characters long (the limit is {max_length}); left out.")
-        return ""
-    return value
-
-
-# HTML is told from plain text by a tag HTML has (not any "<word>") or an entity.
-_HTML_TAG = re.compile(
-    r"</?(?:p|br|a|em|strong|b|i|u|s|ul|ol|li|div|span|h[1-6]|img|script|style|blockquote|pre|code"
-    r"|hr|table|tr|td|iframe|object|embed|form|input|svg|figure|small|sup|sub)\b[^>]*>"
-    r"|&(?:#[0-9]+|#x[0-9a-f]+|[a-z][a-z0-9]*);",
-    re.I,
-)
-
-
-def clean_description(text):
-    """Show notes as safe HTML: an allow-list sanitise, or escaped paragraphs for plain text."""
-    text = (text or "").strip()
-    if not text:
-        return ""
-    if not _HTML_TAG.search(text):
-        paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", text)]
-        text = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs if p)
-    return nh3.clean(
-        text,
-        tags=DESCRIPTION_TAGS,
-        attributes=DESCRIPTION_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel="nofollow noopener",
-        strip_comments=True,
-    ).strip()
-
-
-_MONTHS = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?=\s)", re.I
-)
-
-
-def parse_date(text):
-    """The date of an RFC 822 pubDate, tolerating the usual variants; None if it is not one."""
-    text = " ".join((text or "").split())
-    if not text:
-        return None
-    candidates = [text, _MONTHS.sub(lambda m: m.group(1).title(), text)]
-    for candidate in candidates:
-        try:
-            return parsedate_to_datetime(candidate).date()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            pass
-    try:  # ISO 8601, which some generators write instead
-        return datetime.fromisoformat(text).date()
-    except ValueError:
-        pass
-    for pattern in ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%Y/%m/%d"):
-        try:
-            return datetime.strptime(candidates[1].split(" 00:")[0], pattern).date()
-        except ValueError:
-            pass
-    return None
-
-
-_DURATION = re.compile(r"(?:(\d+):)?(?:(\d{1,2}):)?(\d+(?:\.\d+)?)")
-
-
-def parse_duration(text):
-    """itunes:duration as seconds, MM:SS or HH:MM:SS; None if it is none of those."""
-    text = (text or "").strip()
-    match = _DURATION.fullmatch(text)
-    if not match:
-        return None
-    first, second, last = match.groups()
-    if second is None and first is not None:  # MM:SS
-        hours, minutes = 0, int(first)
-    else:
-        hours, minutes = int(first or 0), int(second or 0)
-    seconds = float(last)
-    if ":" in text and (seconds >= 60 or (second is not None and minutes >= 60)):
-        return None
-    total = hours * 3600 + minutes * 60 + seconds
-    if not math.isfinite(total) or total > 7 * 24 * 3600:  # a week: nonsense past that
-        return None
-    return timedelta(seconds=total)
-
-
-def parse_int(text, *, maximum=2**63 - 1):
-    text = (text or "").strip()
-    if re.fullmatch(r"\d+(?:\.0+)?", text):
-        value = int(text.split(".")[0])
-        if value <= maximum:
-            return value
-    return None
-
-
-# "Episode 138 - The Great Purges", "Ep. 12: …", "#7 …" — the word makes any number safe.
-_NAMED_NUMBER = re.compile(r"^\s*(?:episode|ep\.?|#)\s*(\d{1,5})\s*(?:[:.\-–—|]\s*)?(\S.*)$", re.I)
-# "138: The Great Purges" — a bare number could be a year ("1939: …"), so below 1000 only.
-_BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*[:.\-–—|]\s*(\S.*)$")
 # "The Soviet Union Part 8", "The Soviet Union, Part 8", "The Soviet Union (Part 8)".
 _SERIES_PART = re.compile(r"^(\S.*?\S),?\s+\(?Part\s+(\d{1,3})\)?$")
 MAX_PART = 32767
-
-
-def number_from_title(title):
-    """(number, title without it) for a numbered title, else (None, title)."""
-    for pattern in (_NAMED_NUMBER, _BARE_NUMBER):
-        if match := pattern.match(title):
-            return int(match[1]), match[2].strip()
-    return None, title
+MAX_NUMBER = 2**31 - 1
 
 
 def series_from_title(title):
@@ -348,27 +277,75 @@ def series_from_title(title):
 # --- Feed -------------------------------------------------------------------
 
 
-def parse_feed(data):
-    """A ParsedFeed from the feed's bytes, or a FeedError; see the module docstring."""
-    root = parse_xml(data)
-    if root.tag != "rss":
-        kind = "an Atom feed" if root.tag == f"{{{ATOM}}}feed" else f"<{root.tag}>"
-        raise FeedError(f"This is not an RSS 2.0 feed: its root element is {kind}, not <rss>.")
-    channel_element = root.find("channel")
-    if channel_element is None:
-        raise FeedError("The feed has no <channel>.")
-    warnings = []
-    channel = _parse_channel(channel_element, warnings)
-    items, seen = [], set()
-    for index, element in enumerate(channel_element.findall("item"), start=1):
-        item = _parse_item(element, index, warnings, seen)
+def parse_feed(data, source_url=""):
+    """A ParsedFeed from the feed's bytes (fetched from source_url, if any), or a FeedError."""
+    recovered = []
+    root = parse_xml(data, recovered)
+    if root.tag == "rss":
+        channel_element = root.find("channel")
+        if channel_element is None:
+            raise FeedError("The feed has no <channel>.")
+        own_fields, entries, read_entry = _rss_channel(channel_element), channel_element.findall("item"), _rss_item
+    elif root.tag == atom.FEED:
+        channel_element, own_fields, read_entry = root, atom.channel(root), atom.entry
+        entries = root.findall(atom.ENTRY)
+    else:
+        name = root.tag.rsplit("}", 1)[-1]
+        raise FeedError(f"This is neither an RSS 2.0 nor an Atom feed: its root element is <{name}>, not <rss> or <feed>.")
+    feed = ParsedFeed(channel=None, items=[], recovered=recovered)
+    raw_entries = [(element, read_entry(element)) for element in entries]
+    for _, fields in raw_entries:  # read once: numbering needs the order, items the date
+        fields["date"] = parse_date(fields["published"])
+    numbered = _titles_are_numbered(raw_entries)
+    seen = set()
+    for index, (element, fields) in enumerate(raw_entries, start=1):
+        item = _parse_item(element, fields, index, feed, seen, numbered)
         if item is not None:
             seen.add(item.guid)
-            items.append(item)
-    _seasons_to_series(items)
-    if len(warnings) > MAX_WARNINGS:
-        warnings[MAX_WARNINGS:] = [f"… and {len(warnings) - MAX_WARNINGS:,} more warnings like these."]
-    return ParsedFeed(channel=channel, items=items, warnings=warnings)
+            feed.items.append(item)
+    feed.channel = _parse_channel(channel_element, own_fields, feed, raw_entries, source_url)
+    _seasons_to_series(feed.items)
+    if len(feed.warnings) > MAX_WARNINGS:
+        feed.warnings[MAX_WARNINGS:] = [f"… and {len(feed.warnings) - MAX_WARNINGS:,} more warnings like these."]
+    return feed
+
+
+def _rss_channel(element):
+    image = _find(element, f"{{{ITUNES}}}image")
+    self_link = next(
+        (link.get("href", "") for link in element.findall(f"{{{ATOM}}}link") if link.get("rel") == "self"),
+        "",
+    )
+    return {
+        "title": _text(element.find("title")),
+        "link": _text(element.find("link")),
+        "description": _text(_find(element, "description", f"{{{ITUNES}}}summary")),
+        "language": _text(element.find("language")),
+        "author": _text(element.find(f"{{{ITUNES}}}author")) or _text(element.find("managingEditor")),
+        "image_url": image.get("href", "") if image is not None else _text(element.find("image/url")),
+        "self_url": self_link,
+    }
+
+
+def _rss_item(element):
+    return {
+        "title": _text(element.find("title")),
+        "guid": _text(element.find("guid")),
+        "link": _text(element.find("link")),
+        "description": _text(_find(element, f"{{{CONTENT}}}encoded", "description", f"{{{ITUNES}}}summary")),
+        "published": _text(element.find("pubDate")),
+    }
+
+
+def _titles_are_numbered(raw_entries):
+    """Whether the feed numbers its titles bare ("138: …"), judged on its titles oldest first."""
+    dated = [(fields["date"], -index, " ".join(fields["title"].split()))
+             for index, (_, fields) in enumerate(raw_entries) if fields["title"].strip()]
+    if all(published is not None for published, _, _ in dated):
+        dated.sort(key=lambda entry: (entry[0], entry[1]))
+    else:  # no dates to go by: feeds list newest first
+        dated.reverse()
+    return numbering.titles_are_numbered([title for _, _, title in dated])
 
 
 def _parse_persons(parent, where, warnings):
@@ -391,78 +368,125 @@ def _parse_persons(parent, where, warnings):
     return persons
 
 
-def _parse_channel(element, warnings):
-    title = clip(_text(element.find("title")), 300)
-    if not title:
-        raise FeedError("The feed's channel has no <title>; is this a podcast feed?")
-    where = "the channel"
-    image = _find(element, f"{{{ITUNES}}}image")
-    image_url = image.get("href", "") if image is not None else _text(element.find("image/url"))
-    self_link = next(
-        (link.get("href", "") for link in element.findall(f"{{{ATOM}}}link") if link.get("rel") == "self"),
-        "",
-    )
-    author = _text(element.find(f"{{{ITUNES}}}author")) or _text(element.find("managingEditor"))
+def _host(url):
+    try:
+        return (urlsplit((url or "").strip()).hostname or "") if re.match(r"https?://", url or "", re.I) else ""
+    except ValueError:
+        return ""
+
+
+def _channel_title(element, own, raw_entries, source_url, feed):
+    """The channel's title; without one, another name the feed gives the show, else a host (said in the report)."""
+    title = clip(own["title"], 300)
+    if title:
+        return title
+    fallbacks = [
+        ("its itunes:title", _text(element.find(f"{{{ITUNES}}}title"))),
+        ("its image's title", _text(element.find("image/title"))),
+        ("the host of the address it was read from", _host(source_url) or _host(own["self_url"])),
+    ]
+    if raw_entries:
+        first_element, first = raw_entries[0]
+        found = enclosures.candidates(first_element)
+        host = _host(first["link"]) or (_host(found[0].url) if found else "")
+        fallbacks.append(("the host of its first item's link", host))
+    for what, value in fallbacks:
+        if value.strip():
+            title = clip(value, 300)
+            feed.recovered.append(f"The feed's channel has no <title>; the podcast is named “{title}”, from {what}.")
+            return title
+    feed.recovered.append("The feed's channel has no <title>, and nothing else names it; the podcast is "
+                          "named “Untitled podcast” until an editor names it.")
+    return "Untitled podcast"
+
+
+def _parse_channel(element, own, feed, raw_entries, source_url):
+    where, warnings = "the channel", feed.warnings
     guid = _podcast(element, "guid")
+    image = element.find(f"{{{ITUNES}}}image")
+    image_url = image.get("href", "") if image is not None else own["image_url"]
     return ParsedChannel(
-        title=title,
-        link=clean_url(_text(element.find("link")), warnings, where, "link"),
-        description=clean_description(
-            _text(_find(element, "description", f"{{{ITUNES}}}summary"))
-        ),
-        language=clip(_text(element.find("language")), 20) or "en",
-        author=clip(author, 300),
+        title=_channel_title(element, own, raw_entries, source_url, feed),
+        link=clean_url(own["link"], warnings, where, "link"),
+        description=clean_description(own["description"] or _text(element.find(f"{{{ITUNES}}}summary"))),
+        language=clip(own["language"], 20) or "en",
+        author=clip(own["author"] or _text(element.find(f"{{{ITUNES}}}author")), 300),
         image_url=clean_url(image_url, warnings, where, "image"),
-        feed_url=clean_url(self_link or _text(element.find(f"{{{ITUNES}}}new-feed-url")), warnings, where, "feed URL"),
+        feed_url=clean_url(own["self_url"] or _text(element.find(f"{{{ITUNES}}}new-feed-url")), warnings, where, "feed URL"),
         guid=clip(_text(guid[0]) if guid else "", 100),
         persons=_parse_persons(element, where, warnings),
     )
 
 
-def _parse_item(element, index, warnings, seen):
-    raw_title = " ".join(_text(element.find("title")).split())
+def _number(element):
+    """itunes:episode, else podcast:episode: what the feed says outright."""
+    number = parse_int(_text(element.find(f"{{{ITUNES}}}episode")), maximum=MAX_NUMBER)
+    if number is None:
+        episodes = _podcast(element, "episode")
+        number = parse_int(_text(episodes[0]), maximum=MAX_NUMBER) if episodes else None
+    return number
+
+
+def _number_and_title(element, raw_title, episode_type, numbered):
+    """(number, title for pages): the stated number first; from the title only in a numbering form."""
+    number = _number(element)
+    title_number, rest = numbering.named_number(raw_title)
+    if title_number is None and (numbered or number is not None):
+        title_number, rest = numbering.bare_number(raw_title)
+    if number is None and episode_type == "full" and title_number is not None and title_number <= MAX_NUMBER:
+        number = title_number
+    short = rest if title_number is not None and title_number == number and rest else raw_title
+    return number, short
+
+
+def _enclosure(element, where, warnings):
+    chosen, passed_over = enclosures.choose(enclosures.candidates(element))
+    for candidate, kind in passed_over:
+        what = {"image": "an image", "other": "not audio or video"}.get(kind, kind)
+        kept = f"; took {chosen.url[:100]} ({chosen.kind()})" if chosen else ""
+        warnings.append(
+            f"{where}: the {candidate.source} {candidate.url[:100]} is {what} "
+            f"({candidate.type or 'no type'}), not the episode's audio; passed over{kept}."
+        )
+    return chosen
+
+
+def _parse_item(element, fields, index, feed, seen, numbered):
+    warnings = feed.warnings
+    raw_title = " ".join(fields["title"].split())
     where = f"item {index}" + (f" (“{raw_title[:60]}”)" if raw_title else "")
-    enclosure = element.find("enclosure")
-    enclosure = {} if enclosure is None else enclosure.attrib
-    audio_url = clean_url(enclosure.get("url"), warnings, where, "enclosure URL")
-    guid = _text(element.find("guid")) or audio_url
+    enclosure = _enclosure(element, where, warnings)
+    audio_url = clean_url(enclosure.url if enclosure else "", warnings, where, "enclosure URL")
+    guid = fields["guid"] or audio_url
     if not guid:
-        warnings.append(f"{where}: no guid and no enclosure URL to know it by on a re-import; skipped.")
+        feed.skipped.append(f"{where}: no guid and no enclosure URL to know it by on a re-import.")
         return None
     if len(guid) > MAX_GUID:
         guid = "sha256:" + hashlib.sha256(guid.encode()).hexdigest()
     if guid in seen:
-        warnings.append(f"{where}: its guid {guid[:100]!r} repeats an earlier item's; skipped.")
+        feed.skipped.append(f"{where}: its guid {guid[:100]!r} repeats an earlier item's (the first is kept).")
         return None
-    description = _text(_find(element, f"{{{CONTENT}}}encoded", "description", f"{{{ITUNES}}}summary"))
+    description = fields["description"]
     if not raw_title and not description:
-        warnings.append(f"{where}: no title and no description; skipped.")
+        feed.skipped.append(f"{where}: no title and no description.")
         return None
 
     episode_type = _text(element.find(f"{{{ITUNES}}}episodeType")).lower() or "full"
-    number = parse_int(_text(element.find(f"{{{ITUNES}}}episode")), maximum=2**31 - 1)
-    if number is None:
-        episodes = _podcast(element, "episode")
-        number = parse_int(_text(episodes[0]), maximum=2**31 - 1) if episodes else None
-    title_number, bare_title = number_from_title(raw_title)
-    if number is None and episode_type == "full":
-        number = title_number
-    title = bare_title if title_number is not None and title_number == number else raw_title
+    number, title = _number_and_title(element, raw_title, episode_type, numbered)
     if not title:
         title = clip(re.sub(r"<[^>]+>", " ", html.unescape(description)), 80)
     series, part = series_from_title(title)
 
-    published_text = _text(element.find("pubDate"))
-    published = parse_date(published_text)
+    published_text, published = fields["published"], fields["date"]
     if published_text and published is None:
-        warnings.append(f"{where}: the pubDate {published_text[:60]!r} is not a date I can read; left empty.")
-    duration_text = _text(element.find(f"{{{ITUNES}}}duration"))
+        warnings.append(f"{where}: the date {published_text[:60]!r} is not a date I can read; left empty.")
+    duration_text = _text(element.find(f"{{{ITUNES}}}duration")) or (enclosure.duration if enclosure else "")
     duration = parse_duration(duration_text)
     if duration_text and duration is None:
         warnings.append(f"{where}: the duration {duration_text[:30]!r} is not seconds, MM:SS or HH:MM:SS; left empty.")
-    length_text = enclosure.get("length", "")
+    length_text = enclosure.length.strip() if enclosure else ""
     audio_length = parse_int(length_text) or None  # 0 is what generators write for "unknown"
-    if length_text.strip() and length_text.strip() != "0" and audio_length is None:
+    if length_text and length_text != "0" and audio_length is None:
         warnings.append(f"{where}: the enclosure length {length_text[:30]!r} is not a byte count; left empty.")
 
     season = season_name = None
@@ -477,11 +501,12 @@ def _parse_item(element, index, warnings, seen):
     return ParsedItem(
         guid=guid,
         title=clip(title, MAX_TITLE),
+        published_title=clip(raw_title, MAX_TITLE),
         where=where,
         number=number,
         published=published,
         audio_url=audio_url,
-        audio_type=clip(enclosure.get("type", ""), 100),
+        audio_type=clip(enclosure.mime_type() if enclosure else "", 100),
         audio_length=audio_length,
         duration=duration,
         description=clean_description(description),

@@ -11,14 +11,17 @@ channel and item. Every URL in it is absolute, built from the request.
 import datetime
 import mimetypes
 import uuid
+from functools import wraps
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, set_response_etag
 from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
-from django.views.decorators.http import conditional_page, require_safe
+from django.utils.http import http_date, parse_http_date_safe
+from django.views.decorators.http import require_safe
 
 from companion.text import XMLSafeGenerator
 
@@ -53,6 +56,28 @@ def podcast_guid(feed_url):
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, seed))
 
 
+def conditional(view):
+    """
+    ETag (a hash of the body) and the view's Last-Modified, answered with 304
+    when they match, for HEAD as for GET: Django's conditional_page leaves
+    HEAD without validators, and directories check a feed with HEAD.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code != 200 or response.streaming:
+            return response
+        if not response.has_header("ETag"):
+            set_response_etag(response)
+        last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
+        return get_conditional_response(
+            request, etag=response["ETag"], last_modified=last_modified, response=response
+        )
+
+    return wrapper
+
+
 def person_attributes(credit):
     attributes = {"role": credit.role or "host", "group": credit.group or "cast"}
     if credit.href:
@@ -83,15 +108,20 @@ class PodcastRssFeed(Rss201rev2Feed):
     def add_root_elements(self, handler):
         super().add_root_elements(handler)
         show = self.feed["show"]
-        if show.image_url:
+        if image := self.feed["image_url"]:
             handler.startElement("image", {})
-            handler.addQuickElement("url", show.image_url)
+            handler.addQuickElement("url", image)
             handler.addQuickElement("title", show.title)
             handler.addQuickElement("link", self.feed["link"])
             handler.endElement("image")
-            handler.addQuickElement("itunes:image", None, {"href": show.image_url})
+            handler.addQuickElement("itunes:image", None, {"href": image})
         if show.author:
             handler.addQuickElement("itunes:author", show.author)
+        if owner_email := show.owner_email or self.feed["owner_email"]:
+            handler.startElement("itunes:owner", {})
+            handler.addQuickElement("itunes:name", show.owner_name or show.author or show.title)
+            handler.addQuickElement("itunes:email", owner_email)
+            handler.endElement("itunes:owner")
         handler.addQuickElement("itunes:summary", show.description)
         handler.addQuickElement("itunes:category", None, {"text": "History"})
         handler.addQuickElement("itunes:explicit", "false")
@@ -180,6 +210,12 @@ def has_chapters(episode):
 
 
 SYNTHETIC_NOTE = "The audio is a synthetic narration standing in for the episode's recording."
+TRANSCRIPT_DATE_NOTE = "Release date unknown: dated by the day its transcript was added here."
+
+
+def dated_by_transcript(episode):
+    """Whether the item's pubDate is not the release date (unknown) but its transcript's."""
+    return episode.published is None or episode.published_is_transcript_date
 
 
 def item_description(episode):
@@ -187,21 +223,41 @@ def item_description(episode):
     if episode.audio_is_synthetic and (episode.audio or episode.audio_url):
         # Podcast apps show the notes, not our page's label: say what they will hear.
         description += f"\n\n{SYNTHETIC_NOTE}"
+    if dated_by_transcript(episode):
+        description += f"\n\n{TRANSCRIPT_DATE_NOTE}"
     return description
 
 
 def published_at(episode):
-    if episode.published is None:
-        return None
-    return datetime.datetime.combine(episode.published, datetime.time(), tzinfo=datetime.UTC)
+    """
+    Every item has a pubDate (apps show 1970 without one): the release date
+    (or, marked so, the day its transcript was added), else the day the
+    transcript was last rendered, else the day the row last changed; the
+    description then says the release date is unknown.
+    """
+    if episode.published is not None:
+        day = episode.published
+    else:
+        day = (episode.transcript_rendered_at or episode.updated).date()
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
+
+
+def last_modified(episodes):
+    """The newest change to any episode or its transcript, for Last-Modified (None for no episodes)."""
+    return max(
+        (moment for episode in episodes for moment in (episode.updated, episode.transcript_rendered_at) if moment),
+        default=None,
+    )
 
 
 @require_safe
-@conditional_page
+@conditional
 def podcast_feed(request):
     """
-    The feed. Its ETag is a hash of the body: credits and chapters carry no
-    timestamps, so a Last-Modified date could not tell a client they changed.
+    The feed. Its ETag is a hash of the body, which clients should prefer:
+    Last-Modified is the newest episode change, and an editor's credit or
+    chapter edit carries no timestamp of its own (a feed import dates them by
+    their episode).
     """
     show = Podcast.objects.current(with_credits=True)
     feed_url = request.build_absolute_uri(reverse("episodes:podcast_feed"))
@@ -216,8 +272,10 @@ def podcast_feed(request):
         # transcripts added, and must not pass for the show's feed having moved here.
         podcast_guid=podcast_guid(feed_url),
         owner_email=settings.PODCAST_FEED_OWNER_EMAIL,
+        image_url=request.build_absolute_uri(show.image_url) if show.image_url else "",
     )
-    for episode in feed_episodes():
+    episodes = list(feed_episodes())
+    for episode in episodes:
         page_url = request.build_absolute_uri(episode.get_absolute_url())
         enclosure = audio_enclosure(request, episode)
         feed.add_item(
@@ -231,7 +289,7 @@ def podcast_feed(request):
             enclosures=[enclosure] if enclosure else None,
             itunes_title=episode.title,
             number=episode.number,
-            duration=int(episode.duration.total_seconds()) if episode.duration else None,
+            duration=round(episode.duration.total_seconds()) if episode.duration else None,
             summary=episode.summary or episode.tagline,
             transcripts=transcript_links(request, episode),
             chapters_url=(
@@ -243,6 +301,8 @@ def podcast_feed(request):
         )
     response = HttpResponse(content_type=feed.content_type)
     feed.write(response, "utf-8")
+    if changed := last_modified(episodes):
+        response["Last-Modified"] = http_date(changed.timestamp())
     # Public data for podcast apps and web players on other sites.
     response["Access-Control-Allow-Origin"] = "*"
     return response

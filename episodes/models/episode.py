@@ -72,6 +72,9 @@ class Episode(models.Model):
     # Trailers and bonus episodes in a feed often have no number.
     number = models.PositiveIntegerField(unique=True, null=True, blank=True)
     title = models.CharField(max_length=200)
+    # The feed's title exactly as published ("Episode 138 - The Great Purges"), when the
+    # import gave pages a shorter one (the number shown beside it): nothing of it is lost.
+    published_title = models.CharField(max_length=200, blank=True, editable=False)
     slug = models.SlugField(max_length=200, unique=True)
     tagline = models.CharField(max_length=300, blank=True)
     series = models.ForeignKey(
@@ -80,6 +83,10 @@ class Episode(models.Model):
     )
     part = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Part within the series.")
     published = models.DateField(null=True, blank=True)
+    published_is_transcript_date = models.BooleanField(
+        "dated by its transcript", default=False,
+        help_text="The release date is not known: “published” is the day the transcript was added.",
+    )
     guid = models.CharField(
         "feed GUID", max_length=500, unique=True, null=True, blank=True,
         help_text="The item's guid in the podcast's feed; re-imports match on it.",

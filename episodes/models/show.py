@@ -12,8 +12,10 @@ import time
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.templatetags.static import static
 from django.db.models import Count, F, Max, Min, Q
 
+from ..artwork import validate_cover_art
 from ..reverse_cache import cached_reverse
 
 
@@ -30,8 +32,14 @@ class Show:
     description: str
     language: str = "en"
     link: str = ""
-    image_url: str = ""
+    image_url: str = ""  # absolute, or a path on this site (an upload, the demo's cover)
+    owner_name: str = ""
+    owner_email: str = ""
     credits: list = field(default_factory=list)
+
+
+#: The demo show's cover, drawn once by episodes/demo/make_cover.py (3000 px square PNG).
+DEMO_COVER = "podcast/cover.png"
 
 
 def default_show(with_credits=False):
@@ -43,6 +51,7 @@ def default_show(with_credits=False):
             "Wesley Livesay's narrative history of the Second World War. This companion feed "
             "carries each episode's transcript, chapters and credits for podcast apps."
         ),
+        image_url=static(DEMO_COVER),
     )
     if with_credits:
         show.credits = [Credit(name="Wesley Livesay", role="host", group="cast")]
@@ -82,7 +91,9 @@ class PodcastManager(models.Manager):
             description=podcast.description or fallback.description,
             language=podcast.language or "en",
             link=podcast.link,
-            image_url=podcast.image_url,
+            image_url=podcast.image.url if podcast.image else podcast.image_url,
+            owner_name=podcast.owner_name,
+            owner_email=podcast.owner_email,
             credits=list(Credit.objects.filter(episode=None)) if with_credits else [],
         )
 
@@ -101,6 +112,19 @@ class Podcast(models.Model):
     language = models.CharField(max_length=20, default="en")
     author = models.CharField(max_length=300, blank=True)
     image_url = models.URLField("image URL", max_length=500, blank=True)
+    # Directories list a show only with square artwork of 1400–3000 px (JPEG or PNG);
+    # an upload wins over image_url. Checked by episodes/artwork.py, without Pillow.
+    image = models.FileField(
+        "cover art", upload_to="podcast/", blank=True, validators=[validate_cover_art],
+        help_text="A square JPEG or PNG, 1400 to 3000 pixels a side (what Apple Podcasts and Spotify ask).",
+    )
+    owner_name = models.CharField(
+        max_length=200, blank=True, help_text="Who directories contact about the show (itunes:owner)."
+    )
+    owner_email = models.EmailField(
+        max_length=254, blank=True,
+        help_text="Where directories send ownership checks (itunes:owner); not shown to listeners.",
+    )
     feed_url = models.URLField("feed URL", max_length=500, blank=True)
     guid = models.CharField("podcast GUID", max_length=100, blank=True)
     # What the last feed import wrote, so a re-import leaves editors' changes alone.
