@@ -86,7 +86,8 @@ def test_enter_on_a_focused_sentence_seeks_and_keeps_playing(site, page):
     page.locator("#s-12").focus()
     page.keyboard.press("Enter")
     target = dict(starts(page))["s-12"]
-    assert abs(page.evaluate("document.getElementById('audio').currentTime") - target) <= 0.25
+    # It keeps playing, so by the time we look it has moved on a little (more on a busy machine).
+    assert -0.25 <= page.evaluate("document.getElementById('audio').currentTime") - target <= 2.0
     assert not page.evaluate("document.getElementById('audio').paused")
     assert current_id(page) == "s-12"
 
