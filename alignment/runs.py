@@ -13,12 +13,8 @@ workers that never align don't load it.
 """
 
 import logging
-import os
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +25,7 @@ from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from companion.fetch import FetchError, download
 from episodes.models import Episode, Sentence
 
 from . import models as alignment_runs
@@ -40,8 +37,8 @@ logger = logging.getLogger(__name__)
 LOW_CONFIDENCE = 0.5
 #: A 3-hour episode at 192 kbit/s is about 260 MB; anything past this is not an episode.
 MAX_AUDIO_BYTES = 400 * 1024 * 1024
-#: Seconds to wait for the audio server to connect or send the next chunk.
-DOWNLOAD_TIMEOUT = 30
+#: Seconds a download may take in all: 400 MB at a slow but steady 1 MB/s, with room to spare.
+DOWNLOAD_TIME_LIMIT = 15 * 60
 #: Progress is written at most this often (seconds), so a long run isn't a stream of UPDATEs.
 PROGRESS_EVERY = 1.0
 #: Where audio uploaded for an alignment is kept (under MEDIA_ROOT), so a worker can read it.
@@ -257,7 +254,7 @@ def local_audio(location, progress=None):
     if scheme in ("http", "https"):
         if progress:
             progress(0.0, "Downloading the audio")
-        path = download(location)
+        path = download_audio(location)
         try:
             yield path
         finally:
@@ -273,33 +270,14 @@ def local_audio(location, progress=None):
     yield path
 
 
-def download(url, limit=MAX_AUDIO_BYTES, timeout=DOWNLOAD_TIMEOUT):
-    """Fetch the URL to a temporary file, refusing anything larger than limit; returns its path."""
+def download_audio(url, limit=MAX_AUDIO_BYTES):
+    """Fetch the audio to a temporary file through the project's one fetcher; returns its path."""
     suffix = Path(urlsplit(url).path).suffix[:10]
-    request = urllib.request.Request(url, headers={"User-Agent": "Companion aligner"})
-    handle, name = tempfile.mkstemp(prefix="companion-align-", suffix=suffix)
-    path = Path(name)
     try:
-        with os.fdopen(handle, "wb") as file, urllib.request.urlopen(request, timeout=timeout) as response:
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise AudioUnavailable(f"The audio at {url} is {int(declared):,} bytes; the limit is {limit:,}.")
-            size = 0
-            while chunk := response.read(1 << 16):
-                size += len(chunk)
-                if size > limit:
-                    raise AudioUnavailable(f"The audio at {url} is larger than the limit of {limit:,} bytes.")
-                file.write(chunk)
-        if not size:
-            raise AudioUnavailable(f"The audio at {url} is empty.")
-        return path
-    except urllib.error.HTTPError as error:
-        path.unlink(missing_ok=True)
-        raise AudioUnavailable(f"The audio server answered {error.code} {error.reason} for {url}.") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        path.unlink(missing_ok=True)
-        reason = getattr(error, "reason", error)
-        raise AudioUnavailable(f"Could not download the audio from {url}: {reason}.") from None
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+        path = download(url, max_bytes=limit, what="audio", suffix=suffix, total_timeout=DOWNLOAD_TIME_LIMIT)
+    except FetchError as error:
+        raise AudioUnavailable(f"The audio could not be downloaded: {error}") from None
+    if not path.stat().st_size:
+        path.unlink()
+        raise AudioUnavailable(f"The audio at {url} is empty.")
+    return path

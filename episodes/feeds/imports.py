@@ -27,8 +27,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from companion.fetch import FetchError, download, fetch_bytes
 from episodes.models import Chapter, Credit, Podcast, Series, TranscriptLink
-from episodes.feeds.fetch import FetchError, fetch_url
 from episodes.feeds.files import (
     MAX_CHAPTERS_BYTES,
     TIMED_PREFERENCE,
@@ -94,7 +94,7 @@ def read_feed_source(source):
     source = str(source).strip()
     if source.lower().startswith(("http://", "https://")):
         try:
-            return fetch_url(source, max_bytes=MAX_FEED_BYTES, what="feed")
+            return fetch_bytes(source, max_bytes=MAX_FEED_BYTES, what="feed")
         except FetchError as error:
             raise FeedError(f"The feed could not be fetched: {error}") from None
     if "://" in source:
@@ -415,7 +415,7 @@ def _import_item(item, catalogue, fetched, report):
         report.unchanged += 1
 
 
-def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=fetch_url):
+def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=download):
     """Import a feed's bytes; returns a FeedImportReport, or raises FeedError with nothing written."""
     feed = parse_feed(data)
     report = FeedImportReport(dry_run=dry_run, fetched=fetch, warnings=list(feed.warnings))
