@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -191,8 +191,7 @@ def _align_and_save(run, path, progress):
     episode = run.episode
     texts, alignment, compute = align_audio(episode, path, progress)
     progress(0.96, "Saving the timings")
-    with transaction.atomic():
-        Episode.objects.filter(pk=episode.pk).lock_for_writing()  # before the sentences
+    with episode.writing():
         sentences = list(episode.sentences.select_for_update().order_by("position"))
         if [sentence.text for sentence in sentences] != texts:
             raise AlignmentRefused("The transcript changed while the audio was being aligned; run it again.")

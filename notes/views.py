@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Max, Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -54,12 +54,11 @@ PASSAGE_GONE = (
 def save_once(note):
     """Save a new note, or return the one this author already sent with the same key."""
     try:
-        with transaction.atomic():
-            # The episode, then (by the note's foreign keys) its sentences: the order
-            # every writer takes them in.
-            Episode.objects.filter(pk=note.episode_id).lock_for_writing()
+        # The episode, then (by the note's foreign keys) its sentences: the order
+        # every writer takes them in.
+        with note.episode.writing():
             note.save()
-    except IntegrityError:
+    except (IntegrityError, Episode.DoesNotExist):
         # The same key sent twice, or a foreign key to a sentence (or episode) now deleted.
         sent = Note.objects.filter(author=note.author, idempotency_key=note.idempotency_key).first()
         if sent is None:
@@ -352,7 +351,8 @@ def note_edit(request, pk):
     body = form.cleaned_data["body"]
     if body != note.body:
         note.body, note.body_html, note.edited_at = body, render_markdown(body), timezone.now()
-        note.save(update_fields=["body", "body_html", "edited_at"])
+        with note.episode.writing():
+            note.save(update_fields=["body", "body_html", "edited_at"])
     if request.htmx:
         return thread_response(request, note)
     return redirect(note.get_absolute_url())
@@ -366,7 +366,8 @@ def note_delete(request, pk):
         return refuse(request, "Only its author can delete a note.", 403)
     if not note.is_deleted:  # deleting twice (a double click) is not an error
         note.deleted_at = timezone.now()
-        note.save(update_fields=["deleted_at"])
+        with note.episode.writing():
+            note.save(update_fields=["deleted_at"])
     if request.htmx:
         return thread_response(request, note)  # empty once a thread has nothing left to show
     messages.info(request, "Your note was deleted.")
@@ -399,7 +400,7 @@ def note_flag(request, pk):
     if not form.is_valid():
         return refuse(request, "Choose why you are flagging this note.", 400)
     try:
-        with transaction.atomic():
+        with note.episode.writing():
             flag = Flag.objects.create(
                 note=note, reporter=request.user, reason=form.cleaned_data["reason"],
                 detail=form.cleaned_data["detail"],

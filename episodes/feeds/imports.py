@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -415,6 +416,15 @@ def _import_item(item, catalogue, fetched, report):
         report.unchanged += 1
 
 
+def episodes_named_in(feed):
+    """The episodes the feed's items can match (by guid, number or audio URL): those it may write."""
+    return (
+        Q(guid__in={item.guid for item in feed.items})
+        | Q(number__in={item.number for item in feed.items if item.number is not None})
+        | Q(audio_url__in={item.audio_url for item in feed.items if item.audio_url})
+    )
+
+
 def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=download):
     """Import a feed's bytes; returns a FeedImportReport, or raises FeedError with nothing written."""
     feed = parse_feed(data)
@@ -424,7 +434,8 @@ def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=downl
         if fetch:
             fetched.fetch_all(_wanted_files(feed, _Catalogue()), fetcher)
         try:
-            with transaction.atomic():
+            # Every episode it may write locked first, in id order: the one lock order.
+            with Episode.objects.filter(episodes_named_in(feed)).writing():
                 catalogue = _Catalogue()
                 _import_podcast(feed, source_url, report)
                 for item in feed.items:
