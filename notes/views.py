@@ -25,6 +25,7 @@ from accounts.decorators import login_to_write, refuse, staff_required
 from accounts.ratelimit import rate_limit
 from episodes.models import Episode
 
+from .anchoring import ANCHOR_FIELDS
 from .forms import AnchoredNoteForm, FlagForm, NoteForm
 from .markup import render_markdown
 from .models import Flag, ModerationEvent, Note
@@ -32,11 +33,6 @@ from .moderation import ACTIONS, LOG_SIZE, QUEUE_SIZE, ModerationError, awaiting
 
 TEMPLATE = "notes/notes.html"
 SORTS = {"position": "By passage", "time": "Newest first"}
-# What a reply copies from the note it answers: it sits beside the same passage.
-ANCHOR_FIELDS = [  # sentence ids, not objects: copying them loads nothing
-    "first_sentence_id", "last_sentence_id", "quote_exact", "quote_prefix", "quote_suffix",
-    "position_start", "position_end", "media_start", "media_end", "orphaned",
-]
 
 
 # ---- saving once ------------------------------------------------------------------

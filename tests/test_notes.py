@@ -6,6 +6,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -540,6 +541,34 @@ The NKVD watched. Nobody was safe.
     note.refresh_from_db()
     assert note.orphaned
     assert f'id="note-{note.pk}"' in notes_page(imported).split("Notes whose passage has changed")[1]
+
+
+SWAPPED = TRANSCRIPT.replace(
+    "Stalin met Kirov. The NKVD watched.\n\nThen came the show trials. Nobody was safe.",
+    "Then came the show trials. Nobody was safe.\n\nStalin met Kirov. The NKVD watched.",
+)
+
+
+def test_re_anchoring_takes_the_same_queries_for_one_note_or_forty(imported, bob):
+    """
+    Threads in one UPDATE, replies in another, one badge recount: the whole
+    import is 12 queries for one note or forty (re-anchoring was 7 a note).
+    """
+    def import_queries(threads):
+        for n in range(threads):
+            make_reply(make_anchored_note(imported, bob, 1 + n % 4, body=f"Thread {n}"), bob, f"Reply {n}")
+        with CaptureQueriesContext(connection) as captured:
+            report = import_transcript(imported, SWAPPED if threads == 1 else TRANSCRIPT, relink=False)
+        return len(captured), str(report.attached[0])
+
+    one, forty = import_queries(1), import_queries(39)  # then forty threads, each with a reply
+    assert one == (12, "1 notes re-anchored, 0 orphaned")
+    assert forty == (12, "40 notes re-anchored, 0 orphaned")
+    moved = Note.objects.filter(parent__isnull=False).select_related("first_sentence", "parent__first_sentence")
+    assert all(reply.first_sentence == reply.parent.first_sentence for reply in moved)
+    fresh = Note.objects.filter(episode=imported).visible_to(AnonymousUser()).badge_counts()
+    imported.refresh_from_db()
+    assert [tuple(pair) for pair in imported.public_note_counts] == sorted(fresh.items())
 
 
 # ---- the episode page -------------------------------------------------------------------
