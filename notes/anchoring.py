@@ -157,15 +157,16 @@ def reanchor_notes(episode):
     """
     After a transcript import: move every note to where its quote now is.
 
-    Runs inside the import's Episode.writing(), in bulk: the threads in one
-    UPDATE, their replies in another (each copies its thread's anchor), and
-    one badge recount, whatever the number of notes; saving note by note fired
-    the recount per note while holding the episode.
+    Runs inside the import's Episode.writing(), in bulk: the threads whose
+    anchor moved in one UPDATE, their replies in another (each copies its
+    thread's anchor), and one badge recount, whatever the number of notes;
+    saving note by note fired the recount per note while holding the episode.
     """
     text = episode_text(episode)
     threads = list(episode.notes.filter(parent__isnull=True).order_by("pk"))
-    kept = orphaned = 0
+    moved, kept, orphaned = [], 0, 0
     for note in threads:
+        before = anchor_of(note)
         index = relocate(text, note) if note.quote_exact else None
         if index is None:
             note.orphaned = True
@@ -173,11 +174,18 @@ def reanchor_notes(episode):
         else:
             text.anchor(index, index + len(note.quote_exact)).apply(note)
             kept += 1
-    if threads:
-        Note.objects.bulk_update(threads, ANCHOR_FIELDS, batch_size=1000)
+        if anchor_of(note) != before:
+            moved.append(note)
+    if moved:
+        Note.objects.bulk_update(moved, ANCHOR_FIELDS, batch_size=1000)
         thread = Note.objects.filter(pk=OuterRef("parent_id"))
-        Note.objects.filter(episode=episode, parent__isnull=False).update(
+        Note.objects.filter(parent__in=[note.pk for note in moved]).update(
             **{name: Subquery(thread.values(name)[:1]) for name in ANCHOR_FIELDS}
         )
-        store_public_note_counts(episode.pk)
+    if threads:
+        store_public_note_counts(episode.pk)  # paragraphs may have moved under notes that didn't
     return Reanchored(kept, orphaned)
+
+
+def anchor_of(note):
+    return tuple(getattr(note, name) for name in ANCHOR_FIELDS)
