@@ -169,3 +169,37 @@ def test_writers_at_once_never_deadlock_or_half_write(writers):
     last = ModerationEvent.objects.filter(note=stage.moderated).order_by("-created", "-pk").first()
     if last is not None:
         assert Note.objects.get(pk=stage.moderated.pk).status == MODERATED[last.action]
+
+
+def test_a_note_posted_while_its_episode_is_deleted_waits_then_is_refused_cleanly():
+    """The delete holds the episode; the note waits for it, then finds it gone: no deadlock, no orphan."""
+    stage = Stage()
+    deleting, outcome = threading.Event(), []
+
+    def delete():
+        try:
+            episode = Episode.objects.get(pk=stage.episode.pk)
+            with episode.writing():
+                deleting.set()
+                episode.delete()
+                time.sleep(0.3)  # still holding the episode when the note comes
+        finally:
+            connections.close_all()
+
+    def post():
+        deleting.wait()
+        try:
+            stage.new_note(0)
+            outcome.append("saved")
+        except Exception as error:
+            outcome.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=delete), threading.Thread(target=post)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [type(error).__name__ for error in outcome] == ["PassageGone"]
+    assert not Note.objects.exists() and not Episode.objects.filter(pk=stage.episode.pk).exists()
