@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "episodes",
     "notes",
     "timeline",
+    "suggestions",
     # After episodes: its admin extends the episode's admin page with "Align to audio".
     "alignment",
 ]

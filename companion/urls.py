@@ -14,10 +14,12 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("", include("episodes.urls")),
     path("", include("notes.urls")),
     path("", include("timeline.urls")),
     path("", include("alignment.urls")),
+    path("", include("suggestions.urls")),
 ]

@@ -4,7 +4,8 @@ import sys
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpResponse, JsonResponse
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
@@ -14,6 +15,12 @@ from django.views.decorators.http import require_safe
 
 @never_cache
 @require_safe
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name none (the admin, a JSON file): send them ours."""
+    return HttpResponsePermanentRedirect(staticfiles_storage.url("favicon.svg"))
+
+
 def healthz(request):
     """200 when the database answers, 503 when it doesn't: for load balancers and monitors."""
     try:

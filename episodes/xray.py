@@ -10,8 +10,9 @@ label says which.
 A name like Stalin's comes up tens of thousands of times across hundreds of
 episodes, so everything is bounded: strips come a page of episodes at a
 time, ticks closer than 1% of the strip share one mark, and each episode
-quotes its first few mentions in full. A page of strips costs four queries
-however many episodes there are: which episodes (with counts), the page's
+quotes its first few passages in full: each sentence once, however often it
+names the entry, with every such name marked. A page of strips costs four
+queries however many episodes there are: which episodes (with counts), the page's
 episodes (without their large text columns), their mentions of the entry (as
 plain rows, not model instances), and, only for episodes whose length the row doesn't give, one grouped query
 over sentences.
@@ -23,7 +24,8 @@ from itertools import groupby
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from .models import Episode, Mention, Sentence, SpanInSentence
 from .moments import format_moment, moment_parameter
@@ -31,7 +33,7 @@ from .moments import format_moment, moment_parameter
 SNIPPET_CONTEXT = 32  # characters either side of the name in a tick's label
 STRIPS_PER_PAGE = 20
 TICK_BUCKETS = 100  # at most this many marks per strip: one per 1% of its length
-QUOTED_PER_EPISODE = 10  # mentions quoted in full under each strip
+QUOTED_PER_EPISODE = 10  # passages (sentences) quoted in full under each strip
 # Columns a strip never shows, some of them large (the rendered transcript).
 EPISODE_COLUMNS_UNUSED = ["transcript_html", "description", "summary", "feed_values"]
 
@@ -57,8 +59,26 @@ class Hit(SpanInSentence):
     sentence: Spoken
     start: int
     end: int
+
+
+@dataclass(slots=True)
+class Passage:
+    """A sentence naming the entry, quoted once with each of its mentions marked."""
+
+    sentence: Spoken
+    hits: list  # its Hits, in order
     moment_url: str = ""
     moment: str = ""
+
+    def html(self):
+        text, parts, cursor = self.sentence.text, [], 0
+        for hit in self.hits:
+            if hit.start < cursor:
+                continue  # overlapping spans: the first one marked wins
+            parts += [escape(text[cursor : hit.start]), format_html("<mark>{}</mark>", text[hit.start : hit.end])]
+            cursor = hit.end
+        parts.append(escape(text[cursor:]))
+        return mark_safe("".join(parts))
 
 
 @dataclass
@@ -95,6 +115,7 @@ class Strip:
     by_time: bool
     length: float  # seconds when by_time, else the number of sentences
     ticks: list = field(default_factory=list)
+    passages: list = field(default_factory=list)
     mention_count: int = 0
 
     def ticks_html(self):
@@ -112,8 +133,8 @@ class Strip:
 
     @property
     def quoted(self):
-        """The mentions quoted in full under the strip."""
-        return self.mentions[:QUOTED_PER_EPISODE]
+        """The passages quoted in full under the strip."""
+        return self.passages[:QUOTED_PER_EPISODE]
 
     @property
     def length_label(self):
@@ -228,9 +249,8 @@ def strip(episode, mentions, lengths=None):
             percent = (sentence.position - 0.5) / count * 100 if count else 0
             tick = Tick(sentence, mention, percent, f"{url}#{sentence.anchor}")
         tick.percent = min(max(tick.percent, 0.0), 100.0)
-        # The list under the strip links each mention to its sentence's moment.
-        for each in [mention, *in_sentence]:
-            each.moment_url, each.moment = tick.url, tick.moment
+        # The list under the strip quotes the sentence once, linked to its moment.
+        result.passages.append(Passage(sentence, [mention, *in_sentence], tick.url, tick.moment))
         tick.bucket = int(tick.percent * TICK_BUCKETS / 100)
         if result.ticks and result.ticks[-1].bucket == tick.bucket:
             result.ticks[-1].nearby += 1  # too close to tell apart: one mark says so

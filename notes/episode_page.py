@@ -4,7 +4,10 @@ paragraph's note badge and the note dialog on the episode page, and a group of
 search results.
 """
 
+import re
 import uuid
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 from django.conf import settings
 from django.utils.html import format_html
@@ -19,26 +22,38 @@ from .views import can_write, compose_context
 
 
 def reader_state(request, episode):
-    """The badges this reader sees, [(paragraph, threads), …]: part of the page's ETag."""
+    """The threads this reader sees by first sentence, [(position, threads), …]: part of the page's ETag."""
     return tuple(sorted(Note.objects.badges_for(request.user, episode).items(), key=lambda item: item[0] or 0))
 
 
+# The opening tag of each segment in the stored transcript (templates/episodes/transcript.html).
+SEGMENT_OPENING = re.compile(r'<div class="segment" id="seg-([0-9]+)" data-first="([0-9]+)" data-last="([0-9]+)">')
+
+
 def add_note_badges(transcript, episode, counts):
-    """Insert a link to each paragraph's notes into the stored transcript HTML (per request)."""
+    """Insert a link to each segment's notes into the stored transcript HTML (per request)."""
+    positions = sorted((position, count) for position, count in counts.items() if position is not None)
+    if not positions:
+        return transcript
+    starts = [position for position, _ in positions]
+    running = list(accumulate((count for _, count in positions), initial=0))
     url = cached_reverse("notes:list", episode.slug)
-    for paragraph, count in counts.items():
-        opening = f'<p class="paragraph" id="p-{paragraph}"'
-        at = transcript.find(opening)
-        if paragraph is None or at < 0:
-            continue
-        end = transcript.index(">", at) + 1
-        badge = format_html(
-            '<a class="note-badge" href="{}?paragraph={}" data-paragraph="{}" '
-            'aria-label="{} note{} on this paragraph">{}</a>',
-            url, paragraph, paragraph, count, "" if count == 1 else "s", count,
-        )
-        transcript = transcript[:end] + badge + transcript[end:]
-    return transcript
+    parts, cursor = [], 0
+    for match in SEGMENT_OPENING.finditer(transcript):
+        number, first, last = match[1], int(match[2]), int(match[3])
+        count = running[bisect_right(starts, last)] - running[bisect_left(starts, first)]
+        if count:
+            parts += [
+                transcript[cursor : match.end()],
+                format_html(
+                    '<a class="note-badge" href="{}?passage={}-{}" data-segment="{}" '
+                    'aria-label="{} note{} on this passage">{}</a>',
+                    url, first, last, number, count, "" if count == 1 else "s", count,
+                ),
+            ]
+            cursor = match.end()
+    parts.append(transcript[cursor:])
+    return "".join(parts)
 
 
 def page_context(request, episode, state, transcript):

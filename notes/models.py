@@ -42,13 +42,16 @@ class NoteQuerySet(models.QuerySet):
         return self.filter(episode=episode).visible_to(user).badge_counts()
 
     def badge_counts(self):
-        """{paragraph: threads beside it}: the badges on the transcript, in one aggregate query."""
+        """
+        {first sentence position: threads starting there}, in one aggregate
+        query: the transcript's badges sum them over each segment.
+        """
         return dict(
             self.filter(deleted_at__isnull=True, orphaned=False)
             .threads()
-            .values_list("first_sentence__paragraph")
+            .values_list("first_sentence__position")
             .annotate(count=Count("pk"))
-            .values_list("first_sentence__paragraph", "count")
+            .values_list("first_sentence__position", "count")
         )
 
 
@@ -98,7 +101,7 @@ def note_changed(instance, signal, raw=False, **kwargs):
 
 
 def transcript_rendered(episode, **kwargs):
-    """Paragraphs may have moved under the notes."""
+    """Sentences may have moved under the notes."""
     store_public_note_counts(episode.pk)
 
 

@@ -8,6 +8,8 @@ key, so a double click, a resubmitted form or a retried request makes one
 note, never two.
 """
 
+import json
+import re
 import uuid
 
 from django.conf import settings
@@ -179,13 +181,27 @@ def paragraph_param(request):
     return int(value) if value.isdigit() and 0 < int(value) < 100_000 else None
 
 
+PASSAGE = re.compile(r"([0-9]{1,6})-([0-9]{1,6})")
+
+
+def passage_param(request):
+    """(first, last) sentence positions from ?passage=12-30 (a segment's badge links so), or None."""
+    match = PASSAGE.fullmatch(request.GET.get("passage", ""))
+    if not match or int(match[1]) > int(match[2]):
+        return None
+    return int(match[1]), int(match[2])
+
+
 def discussion_context(request, episode, *, form=None):
     user = request.user
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "position"
     paragraph = paragraph_param(request)
+    passage = passage_param(request)
     threads = threads_for(user, episode)
     if paragraph:
         threads = threads.filter(first_sentence__paragraph=paragraph)
+    if passage:
+        threads = threads.filter(first_sentence__position__range=passage)
     threads = threads.order_by("-created", "-pk") if sort == "time" else threads.in_reading_order()
     threads = shown(threads, episode)
     context = base_context(
@@ -194,6 +210,7 @@ def discussion_context(request, episode, *, form=None):
         sort=sort,
         sorts=SORTS,
         paragraph=paragraph,
+        passage=passage,
         threads=[thread for thread in threads if not thread.orphaned],
         orphans=[thread for thread in threads if thread.orphaned],
     )
@@ -221,12 +238,8 @@ def after_create(request, episode, note):
     if request.htmx.target == "discussion":
         return render(request, TEMPLATE + "#discussion", discussion_context(request, episode))
     note.episode = episode
-    paragraph = note.first_sentence.paragraph if note.first_sentence else None
-    created = {
-        "note": note,
-        "paragraph": paragraph,
-        "count": Note.objects.badges_for(request.user, episode).get(paragraph, 0),
-    }
+    # notes.js sums these over the note's segment for its badge (segments live in the page).
+    created = {"note": note, "counts": json.dumps(Note.objects.badges_for(request.user, episode))}
     context = base_context(request, episode, compose=compose_context(episode, created=created, target="compose"))
     return render(request, TEMPLATE + "#compose", context)
 

@@ -18,22 +18,26 @@ def test_episode_138_opens_with_its_transcript(site, page):
     assert page.locator(".sentence").count() > 100
 
 
-def test_a_term_popover_opens_with_keyboard_and_closes_on_escape(site, page):
+@pytest.mark.parametrize("trigger, says", [
+    ('a.mention[href="/glossary/nkvd/"]', "NKVD"),  # a term
+    (".fnref a", "Stalin and the Crisis of Proletarian Dictatorship"),  # a citation's source
+], ids=["term", "citation"])
+def test_a_popover_opens_with_keyboard_and_closes_on_escape(site, page, trigger, says):
     page.goto(site + EPISODE)
-    mention = page.locator('a.mention[href="/glossary/nkvd/"]').first
-    mention.focus()
+    link = page.locator(trigger).first
+    popover = page.locator(f"#{link.get_attribute('data-popover')}")
+    link.focus()
     page.keyboard.press("Enter")
-    popover = page.locator("#pop-term-nkvd")
     popover.wait_for(state="visible")
-    assert "NKVD" in popover.inner_text()
-    expect(mention).to_have_attribute("aria-expanded", "true")
+    assert says in popover.inner_text()
+    expect(link).to_have_attribute("aria-expanded", "true")
     assert page.url.endswith(EPISODE)  # Enter opened the popover instead of leaving
     # Focus moved into the popover, onto its link to the full entry.
-    assert page.evaluate("document.activeElement.closest('.popover')?.id") == "pop-term-nkvd"
+    assert page.evaluate("document.activeElement.closest('.popover')?.id") == popover.get_attribute("id")
     page.keyboard.press("Escape")
     popover.wait_for(state="hidden")
-    expect(mention).to_have_attribute("aria-expanded", "false")
-    expect(mention).to_be_focused()
+    expect(link).to_have_attribute("aria-expanded", "false")
+    expect(link).to_be_focused()
 
 
 def test_a_person_popover_opens_on_hover(site, page):

@@ -43,7 +43,7 @@ def signed_in(browser_context, live_server, small_episode):
 
 def test_select_words_post_a_note_and_find_it_beside_the_passage(live_server, page, signed_in):
     page.goto(live_server.url + EPISODE)
-    expect(page.locator("#p-1 .note-badge")).to_have_count(0)
+    expect(page.locator("#seg-1 .note-badge")).to_have_count(0)
     page.evaluate(SELECT, ["s-2", "signed the lists"])
     trigger = page.get_by_role("button", name="Add a note")
     expect(trigger).to_be_visible()
@@ -63,7 +63,7 @@ def test_select_words_post_a_note_and_find_it_beside_the_passage(live_server, pa
     expect(created).to_contain_text("waiting for a moderator")  # a new account's first note
     expect(created.locator("em")).to_have_text("lists")
     expect(created.get_by_role("link", name="See it in the discussion")).to_be_focused()
-    badge = page.locator("#p-1 .note-badge")
+    badge = page.locator("#seg-1 .note-badge")
     expect(badge).to_have_text("1")
 
     note = Note.objects.get()
@@ -72,9 +72,9 @@ def test_select_words_post_a_note_and_find_it_beside_the_passage(live_server, pa
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     page.reload()
-    expect(page.locator("#p-1 .note-badge")).to_have_text("1")
-    page.locator("#p-1 .note-badge").click()
-    page.wait_for_url("**/notes/?paragraph=1")
+    expect(page.locator("#seg-1 .note-badge")).to_have_text("1")
+    page.locator("#seg-1 .note-badge").click()
+    page.wait_for_url("**/notes/?passage=1-2")
     thread = page.locator(f"#note-{note.pk}")
     expect(thread.locator(".note-quote")).to_have_text("signed the lists")
     expect(thread).to_contain_text("Which lists? The NKVD's albums.")

@@ -142,15 +142,15 @@ def test_scrolling_away_stops_following_and_back_to_now_returns(site, page):
     )
 
 
-def test_the_now_panel_changes_with_the_paragraph(site, page):
+def test_the_now_panel_changes_with_the_segment(site, page):
     page.goto(site + EPISODE)
     wait_until_ready(page)
     names = "Array.from(document.querySelectorAll('#now .now-list a'), a => a.textContent)"
-    click_sentence(page, "s-9")  # paragraph 1: the NKVD
+    click_sentence(page, "s-9")  # the first segment: the NKVD
     first = page.evaluate(names)
     assert "NKVD" in first
-    paragraph_two = page.evaluate("document.querySelector('#p-2 .sentence').id")
-    click_sentence(page, paragraph_two)
+    segment_two = page.evaluate("document.querySelector('#seg-2 .sentence').id")
+    click_sentence(page, segment_two)
     second = page.evaluate(names)
     assert "Martemyan Ryutin" in second and second != first
     # Its entries open the same popovers.

@@ -239,6 +239,17 @@ def svg_links(html):
                       r'<rect class="xray-hit" x="([\d.]+)%"', html)
 
 
+def test_a_passage_is_quoted_once_with_every_mention_marked(client, timed):
+    html = get(client, "/glossary/nkvd/")
+    assert re.findall(r'<a class="in-context" href="([^"]+)">(.*?)</a></li>', html) == [
+        ("/episodes/138-the-great-purges/?t=60#s-2",
+         '<span class="moment">1:00</span> Then the <mark>NKVD</mark> arrested thousands of people across the land.'),
+        ("/episodes/138-the-great-purges/?t=450.2#s-4",
+         '<span class="moment">7:30</span> The <mark>NKVD</mark> and the <mark>NKVD</mark> again.'),
+    ]
+    assert "All 2 passages in context" in html and "(3 mentions)" in html
+
+
 def test_a_timed_strip_places_ticks_by_time_and_links_to_the_moment(client, timed):
     html = get(client, "/glossary/nkvd/")
     assert svg_links(html) == [
@@ -377,7 +388,7 @@ def test_long_lists_quote_the_first_few_and_say_so(client):
         make_mention(sentence, nkvd, 4, 8)
     html = get(client, "/glossary/nkvd/")
     assert html.count('class="in-context"') == QUOTED_PER_EPISODE
-    assert f"The first {QUOTED_PER_EPISODE} of {QUOTED_PER_EPISODE + 5} mentions in context" in html
+    assert f"The first {QUOTED_PER_EPISODE} of {QUOTED_PER_EPISODE + 5} passages in context" in html
     assert '<details class="xray-mentions">' in html  # closed
 
 

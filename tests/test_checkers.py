@@ -99,6 +99,7 @@ def pages(demo):
         (EPISODE + "?t=600", None),
         (EPISODE, "reader"),
         (EPISODE + "notes/", None),
+        (EPISODE + "notes/?passage=1-9", None),  # a segment's note badge leads here
         (EPISODE + "notes/", "reader"),
         (EPISODE + "notes/new/?paragraph=1", "reader"),
         (f"/notes/{note.pk}/edit/", "reader"),
@@ -115,6 +116,7 @@ def pages(demo):
         ("/timeline/", None),
         ("/timeline/?person=nikolai-yezhov", None),
         ("/moderation/", "moderator"),
+        ("/suggestions/", "moderator"),
         (EPISODE + "review/", "moderator"),
         (EPISODE + "review/?show=review", "moderator"),
         ("/accounts/login/", None),
@@ -146,6 +148,8 @@ NOT_PAGES = {
     "episodes:podcast_feed": "RSS",
     "episodes:chapters": "JSON",
     "healthz": "plain text",
+    "favicon": "a redirect to the icon",
+    "suggestions:decide": "POST only",
     "robots_txt": "plain text",
     "sitemap": "XML",
 }
@@ -312,6 +316,23 @@ def open_popover(page):
     expect(page.locator("#pop-term-nkvd")).to_be_visible()
 
 
+def open_citation_preview(page):
+    marker = page.locator(".fnref a").first
+    marker.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".popover-source:popover-open")).to_be_visible()
+
+
+def show_all_names(page):
+    """Every name underlined, the chapter list open, and a name's other mentions lit up by hovering it."""
+    page.get_by_role("switch", name="Show all names").click()
+    page.locator(".chapter-list summary").click()
+    segment = page.locator(".segment:has(.mention-repeat)").first
+    entity = segment.locator(".mention-repeat").first.get_attribute("data-entity")
+    segment.locator(f'a.mention[data-popover="{entity}"]').hover()
+    assert page.evaluate("CSS.highlights.get('same-name').size") > 0
+
+
 def start_playing(page):
     page.wait_for_function("() => document.getElementById('audio').readyState >= 1")
     page.locator("#player [data-action=toggle]").click()
@@ -348,6 +369,8 @@ def send_back_with_errors(fields):
 
 STATES = {
     "popover open": open_popover,
+    "citation preview open": open_citation_preview,
+    "all names shown": show_all_names,
     "playing": start_playing,
     "note dialog open": open_note_dialog,
     "wrong password": send_back_with_errors({"username": "reader", "password": "not the password"}),
@@ -361,6 +384,8 @@ def visits(demo):
     """Every page, then the episode page in the states only a browser reaches."""
     yield from ((url, who, None) for url, who in pages(demo))
     yield EPISODE, None, "popover open"
+    yield EPISODE, None, "citation preview open"
+    yield EPISODE, None, "all names shown"
     yield EPISODE, None, "playing"
     yield EPISODE, "reader", "note dialog open"
     yield "/accounts/login/", None, "wrong password"
@@ -414,6 +439,8 @@ def test_axe_finds_no_violations_on_any_page(demo, page, width, schemes):
             axe_in_each_scheme(page, schemes, f"{url} ({who or 'anonymous'}{', ' + state if state else ''})", found)
             if state == "playing":
                 page.evaluate("document.getElementById('audio').pause()")
+            elif state == "all names shown":
+                page.evaluate("localStorage.removeItem('companion:show-all-names')")  # the browser is shared
         page.context.clear_cookies()
         axe_on_error_pages(page, demo["url"], schemes, found)
     finally:

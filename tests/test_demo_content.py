@@ -1,9 +1,12 @@
 """The demo content loads, idempotently, and meets the bar we set for it."""
 
+import re
+
 import pytest
 import yaml
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.utils.html import escape
 
 from episodes.models import Citation, Episode, Mention, Person, Source, Term
 
@@ -98,3 +101,31 @@ def test_an_overlong_definition_is_refused(loaded, tmp_path):
     with pytest.raises(CommandError, match="at most 300 characters"):
         call_command("load_demo", "--no-narration", directory=tmp_path, verbosity=0)
     assert not Term.objects.filter(slug="long").exists()
+
+
+def test_the_episode_has_chapters_at_its_turns_of_topic(loaded):
+    chapters = list(loaded.chapters.select_related("sentence").order_by("sentence__position"))
+    assert len(chapters) >= 8
+    assert chapters[0].sentence.position == 1
+    assert [c.sentence.paragraph for c in chapters] == sorted(c.sentence.paragraph for c in chapters)
+    # They are the transcript's headings, in order.
+    headings = re.findall(r'<h3 class="chapter-title" id="chapter-\d+">([^<]+)</h3>', loaded.transcript_html)
+    assert headings == [escape(c.title) for c in chapters]
+
+
+def test_loading_twice_keeps_one_set_of_chapters(loaded):
+    before = list(loaded.chapters.values_list("title", "sentence__position"))
+    call_command("load_demo", "--no-narration", verbosity=0)
+    assert list(loaded.chapters.values_list("title", "sentence__position")) == before
+
+
+def test_a_chapter_whose_quote_is_not_in_exactly_one_sentence_is_refused(loaded, tmp_path):
+    for name in ("terms.yaml", "people.yaml", "sources.yaml", "events.yaml", "138-the-great-purges.txt"):
+        (tmp_path / name).write_bytes((DEMO / name).read_bytes())
+    data = yaml.safe_load((DEMO / "episode.yaml").read_text())
+    data["chapters"].append({"title": "Everywhere", "quote": "Stalin"})
+    (tmp_path / "episode.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    before = list(loaded.chapters.values_list("pk", flat=True))
+    with pytest.raises(CommandError, match="'Stalin' is in [0-9]+ sentences"):
+        call_command("load_demo", "--no-narration", directory=tmp_path, verbosity=0)
+    assert list(loaded.chapters.values_list("pk", flat=True)) == before

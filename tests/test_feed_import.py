@@ -1,6 +1,7 @@
 """Importing a podcast's RSS feed: what is read, what is kept, what is refused."""
 
 import io
+import re
 import socket
 from datetime import date, timedelta
 
@@ -186,6 +187,9 @@ def test_chapters_file_becomes_chapters(imported):
         (0.0, "Introduction"), (420.5, "Kirov"), (1200.0, "The Moscow Trials"), (3000.0, "Yezhov's Fall")]
     kirov = chapters.get(title="Kirov")
     assert (kirov.url, kirov.img) == ("https://www.example.org/kirov", "")
+    # The transcript (20 seconds of it) heads the chapters it reaches.
+    html = Episode.objects.get(guid="hsww-138").transcript_html
+    assert re.findall(r'<h3 class="chapter-title" id="chapter-\d+">([^<]+)</h3>', html) == ["Introduction"]
 
 
 def test_episode_credits_keep_role_group_and_link(imported):
@@ -265,10 +269,13 @@ def test_reimport_updates_what_the_editor_left_alone(imported, server):
 
 def test_a_new_chapters_file_replaces_untouched_chapters(imported, server):
     """A chapters URL the feed changed is fetched again; chapters the editor left alone follow it."""
+    rendered = Episode.objects.get(guid="hsww-138").transcript_rendered_at
     report = import_feed(feed_bytes("hsww.xml", server).replace(b"138-chapters.json", b"138-chapters-v2.json"))
     assert list(Chapter.objects.values_list("title", flat=True)) == [
         "Introduction", "The Ryutin Platform", "The Moscow Trials"]
     assert (report.updated, report.chapters_imported) == (1, 1)
+    # The stored transcript was rendered again with them (they are its headings).
+    assert Episode.objects.get(guid="hsww-138").transcript_rendered_at > rendered
 
 
 def test_import_adopts_a_hand_made_episode_and_times_its_sentences(small_episode, server):

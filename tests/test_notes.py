@@ -379,7 +379,8 @@ def test_with_htmx_a_note_from_the_dialog_returns_a_confirmation_and_a_fresh_for
                          headers={**HTMX, "HX-Target": "compose"})
     html = response.content.decode()
     note = Note.objects.get()
-    assert 'class="note-created"' in html and 'data-paragraph="1"' in html and 'data-count="1"' in html
+    # notes.js sums the reader's counts by first sentence over the note's segment.
+    assert 'class="note-created"' in html and 'data-first="2"' in html and 'data-counts="{&quot;2&quot;: 1}"' in html
     assert f'href="{NOTES}#note-{note.pk}"' in html
     assert "posted-key" not in html and 'name="idempotency_key"' in html
     assert "<html" not in html
@@ -573,15 +574,48 @@ def test_re_anchoring_takes_the_same_queries_for_one_note_or_forty(imported, bob
 
 # ---- the episode page -------------------------------------------------------------------
 
-def test_paragraphs_with_notes_get_a_count_badge_linking_to_their_notes(client, episode, bob):
+def test_segments_with_notes_get_a_count_badge_linking_to_their_notes(client, episode, bob):
     make_anchored_note(episode, bob, 1)
     make_anchored_note(episode, bob, 2)
     make_anchored_note(episode, bob, 3, status=Status.PENDING)
     html = client.get(EPISODE).content.decode()
-    assert (f'<p class="paragraph" id="p-1" data-paragraph="1"><a class="note-badge" '
-            f'href="{NOTES}?paragraph=1" data-paragraph="1" aria-label="2 notes on this paragraph">2</a>') in html
-    assert 'id="p-2" data-paragraph="2"><a class="note-badge"' not in html
+    assert (f'<div class="segment" id="seg-1" data-first="1" data-last="2"><a class="note-badge" '
+            f'href="{NOTES}?passage=1-2" data-segment="1" aria-label="2 notes on this passage">2</a>') in html
+    assert 'id="seg-2" data-first="3" data-last="3"><a class="note-badge"' not in html
     assert f'href="{NOTES}">Discuss<span class="note-total"> · 2 notes</span>' in html
+
+
+def test_a_segments_badge_counts_every_sentence_it_holds_and_no_other(client, bob):
+    """Notes on the first and last sentence of a segment both count; the next segment's don't."""
+    long_episode = make_episode(number=7, slug="seven")
+    words = " ".join(["word"] * 99)
+    make_sentences(long_episode, *[f"Sentence {n} {words}." for n in range(1, 7)])  # 101 words each
+    long_episode.render_transcript()
+    make_anchored_note(long_episode, bob, 1)
+    make_anchored_note(long_episode, bob, 2)
+    make_anchored_note(long_episode, bob, 3)
+    html = client.get(long_episode.get_absolute_url()).content.decode()
+    # 606 words at most 220 a segment: three segments of two sentences.
+    assert re.findall(r'id="seg-(\d+)" data-first="(\d+)" data-last="(\d+)"', html) == [
+        ("1", "1", "2"), ("2", "3", "4"), ("3", "5", "6")
+    ]
+    assert badges(long_episode, client) == {1: 2, 2: 1}
+
+
+def test_the_notes_page_shows_a_passages_notes(client, episode, bob):
+    first = make_anchored_note(episode, bob, 1, body="On the first sentence")
+    make_anchored_note(episode, bob, 3, body="On the third sentence")
+    html = client.get(NOTES + "?passage=1-2").content.decode()
+    assert f'id="note-{first.pk}"' in html and "On the third sentence" not in html
+    assert f'Notes on <a href="{EPISODE}#s-1">this passage</a>' in html
+
+
+@pytest.mark.parametrize("passage", ["2-1", "1-", "x-2", "١-٢", "1-2-3", "1234567-1234568"])
+def test_a_malformed_passage_shows_every_note(client, episode, bob, passage):
+    make_anchored_note(episode, bob, 1, body="On the first sentence")
+    make_anchored_note(episode, bob, 3, body="On the third sentence")
+    html = client.get(NOTES, {"passage": passage}).content.decode()
+    assert "On the first sentence" in html and "On the third sentence" in html
 
 
 def test_the_episode_page_counts_notes_in_one_query_however_many(client, episode, bob):
@@ -599,9 +633,9 @@ def test_the_episode_page_counts_notes_in_one_query_however_many(client, episode
 
 
 def badges(episode, client=None):
-    """{paragraph: count} as the episode page's badges show them."""
+    """{segment: count} as the episode page's badges show them."""
     html = (client or Client()).get(episode.get_absolute_url()).content.decode()
-    return {int(p): int(n) for p, n in re.findall(r'class="note-badge"[^>]*data-paragraph="(\d+)"[^>]*>(\d+)<', html)}
+    return {int(p): int(n) for p, n in re.findall(r'class="note-badge"[^>]*data-segment="(\d+)"[^>]*>(\d+)<', html)}
 
 
 def test_anonymous_badges_follow_every_change_to_the_notes(episode, ann, bob, django_capture_on_commit_callbacks):

@@ -37,11 +37,16 @@ def test_mentions_are_links_with_popovers(client, small_episode):
     assert "(1878–1953)" in html
 
 
-def test_citations_are_footnotes_with_a_source_list(client, small_episode):
+def test_a_citation_marker_previews_its_source_and_falls_back_to_the_source_list(client, small_episode):
     html = get(client, "/episodes/138-the-great-purges/")
-    assert 'barbaric methods.<sup class="fnref"><a href="#fn-1" id="fnref-1"' in html
-    assert 'id="fn-1"' in html and "p. 11" in html
-    assert 'href="/sources/education-of-a-true-believer/"' in html
+    assert ('barbaric methods.<sup class="fnref"><a href="#fn-1" id="fnref-1-1" data-popover="cite-1-1"'
+            in html)
+    preview = html.split('id="cite-1-1"')[1].split("</div>")[0]
+    assert "<cite>The Education of a True Believer</cite>" in preview and "Lev Kopelev, 1980, p. 11" in preview
+    assert '<blockquote class="source-quote">We were forced to resort to barbaric methods.</blockquote>' in preview
+    assert 'href="/sources/education-of-a-true-believer/"' in preview
+    # Without JavaScript the marker leads to the list, and the list back to the marker.
+    assert 'id="fn-1"' in html and 'href="#fnref-1-1"' in html
 
 
 def test_unknown_pages_are_404(client, small_episode):
@@ -159,3 +164,8 @@ def test_query_counts_do_not_grow_with_sentences_or_mentions(client, django_asse
     large_episode(300)
     with django_assert_max_num_queries(limit):
         get(client, url)
+
+
+def test_the_favicon_is_where_browsers_look_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")

@@ -9,28 +9,12 @@ Runs when load_demo sends episodes.signals.demo_loaded (connected in
 timeline/apps.py), inside its transaction: a bad events.yaml undoes the load.
 """
 
-from episodes.demo import DemoContentError, read_yaml, require, upsert
+from episodes.demo import DemoContentError, read_yaml, require, resolve_quotes, upsert
 from episodes.models import Person, Term
 
 from .models import Event, last_day, parse_partial_date
 
 KEYS = {"slug", "title", "date", "end_date", "description", "people", "terms", "quotes"}
-
-
-def resolve_quotes(quotes, sentences, where):
-    """The sentences holding each quote, in the order given; each quote in exactly one."""
-    if not isinstance(quotes, list) or not quotes:
-        raise DemoContentError(f"{where}: 'quotes' should list words from the sentences that tell it.")
-    found = []
-    for quote in quotes:
-        matches = [sentence for sentence in sentences if str(quote) in sentence.text]
-        if len(matches) != 1:
-            raise DemoContentError(
-                f"{where}: the quote {quote!r} is in {len(matches)} sentences of the episode; "
-                "it must be in exactly one."
-            )
-        found.append(matches[0])
-    return found
 
 
 def resolve_slugs(model, slugs, where, key):

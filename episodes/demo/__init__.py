@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from alignment.engine.narration import NarrationUnavailable, synthesise, text_hash, write_mp3
 
 from ..linking import relink_all
-from ..models import Citation, Episode, Person, Series, Source, Term
+from ..models import Chapter, Citation, Episode, Person, Series, Source, Term
 from ..signals import demo_loaded
 from ..transcripts import import_transcript, read_transcript
 
@@ -103,7 +103,44 @@ def load_episode(directory, data):
     )
     text = read_transcript(Path(directory) / require(data, "transcript", "episode.yaml"))
     import_transcript(episode, text, relink=False)
+    load_chapters(data.get("chapters") or [], episode)
     return episode
+
+
+def resolve_quotes(quotes, sentences, where):
+    """The sentences holding each quote, in the order given; each quote in exactly one."""
+    if not isinstance(quotes, list) or not quotes:
+        raise DemoContentError(f"{where}: 'quotes' should list words from the sentences that tell it.")
+    found = []
+    for quote in quotes:
+        matches = [sentence for sentence in sentences if str(quote) in sentence.text]
+        if len(matches) != 1:
+            raise DemoContentError(
+                f"{where}: the quote {quote!r} is in {len(matches)} sentences of the episode; "
+                "it must be in exactly one."
+            )
+        found.append(matches[0])
+    return found
+
+
+def load_chapters(entries, episode):
+    """
+    The episode's chapters, replacing any it had: each opens at the sentence
+    holding its quote and starts when that sentence is spoken (0 until the
+    episode has timings; Episode.save_timings moves it).
+    """
+    if not isinstance(entries, list):
+        raise DemoContentError("episode.yaml: 'chapters' should be a list of titles with quotes.")
+    sentences = list(episode.sentences.all())
+    episode.chapters.all().delete()
+    for entry in entries:
+        where = f"episode.yaml (chapter {entry.get('title', '?') if isinstance(entry, dict) else entry!r})"
+        if not isinstance(entry, dict):
+            raise DemoContentError(f"{where}: each chapter should have a title and a quote.")
+        (sentence,) = resolve_quotes([require(entry, "quote", where)], sentences, where)
+        Chapter.objects.create(
+            episode=episode, title=require(entry, "title", where), sentence=sentence, start=sentence.start or 0
+        )
 
 
 def load_terms(entries):

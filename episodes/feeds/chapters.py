@@ -1,11 +1,12 @@
 """
 An episode's chapters as a Podcasting 2.0 JSON chapters file (version 1.2).
 
-An editor's Chapter rows win. Without them a timed episode still gets
-chapters: one per paragraph of its transcript, starting where the paragraph
-does and titled by its opening words, each linking to that moment on our
-page. An untimed episode without rows has none (404), since a chapter is a
-time.
+An editor's Chapter rows (or the demo's, from episodes/demo/episode.yaml)
+win; they are also the transcript's headings (episodes/segments.py). Without
+them a timed episode still gets chapters: one per paragraph of its
+transcript, starting where the paragraph does and titled by its opening
+words, each linking to that moment on our page. An untimed episode without
+rows has none (404), since a chapter is a time.
 """
 
 from itertools import groupby
@@ -46,7 +47,8 @@ def paragraph_chapters(episode):
 
 def episode_chapters(episode, build_url):
     """The chapter objects, in order of start time; [] when there are none to give."""
-    rows = list(episode.chapters.all())
+    # A chapter opening at a sentence the timings don't reach has no time to give.
+    rows = list(episode.chapters.exclude(sentence__isnull=False, sentence__start__isnull=True))
     if rows:
         chapters = []
         for row in rows:

@@ -273,6 +273,8 @@ def sync_chapters(episode, url, rows):
     Chapter.objects.bulk_create(
         Chapter(episode=episode, start=start, title=title, url=link, img=img) for start, title, link, img in rows
     )
+    if episode.transcript_rendered_at:
+        episode.render_transcript()  # the chapters are its headings
     return True, False
 
 

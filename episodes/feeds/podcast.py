@@ -22,7 +22,7 @@ from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
 from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.http import conditional_page, require_safe
 
-from ..models import Chapter, Credit, Episode, Podcast, Sentence
+from ..models import Chapter, Episode, Podcast, Sentence
 from ..timings.exports import TIMED_FORMATS
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"

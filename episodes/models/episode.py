@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from functools import cached_property
 
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -141,7 +141,7 @@ class Episode(models.Model):
     transcript_plain = models.TextField(blank=True, editable=False)
     # With transcript_rendered_at, says when the page last changed (ETags, page cache).
     updated = models.DateTimeField(auto_now=True)
-    # The note badges anonymous readers see, [[paragraph, threads], …]: written
+    # The note badges anonymous readers see, [[sentence position, threads], …]: written
     # whenever a note or the transcript changes (notes/models.py), so their
     # pages need no note query.
     public_note_counts = models.JSONField(default=list, blank=True, editable=False)
@@ -252,6 +252,10 @@ class Episode(models.Model):
             for sentence, (start, end, words) in zip(sentences, timings, strict=True):
                 sentence.start, sentence.end, sentence.words = start, end, words or []
             Sentence.objects.bulk_update(sentences, ["start", "end", "words"], batch_size=500)
+            # A chapter that opens at a sentence starts when that sentence is spoken.
+            self.chapters.filter(sentence__start__isnull=False).update(
+                start=Subquery(Sentence.objects.filter(pk=OuterRef("sentence")).values("start"))
+            )
             self.timing = timing
             self.save(update_fields=["timing"])
             self.render_transcript()

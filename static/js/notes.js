@@ -51,8 +51,8 @@
   let chosen = null; // {first, last, exact, start, label, sentence, kind}
   let returnTo = null;
 
-  // A sentence's words as the server stores them: no footnote markers, badges or buttons.
-  const IGNORED = ".fnref, .note-badge, button";
+  // A sentence's words as the server stores them: no citation markers, times, badges or buttons.
+  const IGNORED = ".fnref, .note-badge, .segment-time, button";
   function plainText(node) {
     const copy = node.cloneNode(true);
     copy.querySelectorAll(IGNORED).forEach((element) => element.remove());
@@ -201,19 +201,26 @@
   }
 
   function updateBadge(created) {
-    const paragraph = document.getElementById(`p-${created.dataset.paragraph}`);
-    const count = Number(created.dataset.count);
-    if (!paragraph || !count) return;
-    let badge = paragraph.querySelector(".note-badge");
+    // The server sends the reader's note counts by first sentence; the badge sums its segment's.
+    const segment = document.getElementById(`s-${created.dataset.first}`)?.closest(".segment");
+    if (!segment) return;
+    const first = Number(segment.dataset.first);
+    const last = Number(segment.dataset.last);
+    let count = 0;
+    for (const [position, threads] of Object.entries(JSON.parse(created.dataset.counts || "{}"))) {
+      if (Number(position) >= first && Number(position) <= last) count += threads;
+    }
+    if (!count) return;
+    let badge = segment.querySelector(".note-badge");
     if (!badge) {
       badge = document.createElement("a");
       badge.className = "note-badge";
-      badge.dataset.paragraph = created.dataset.paragraph;
-      badge.href = `${created.dataset.notesUrl}?paragraph=${created.dataset.paragraph}`;
-      paragraph.prepend(badge);
+      badge.dataset.segment = segment.id.slice("seg-".length);
+      badge.href = `${created.dataset.notesUrl}?passage=${first}-${last}`;
+      segment.prepend(badge);
     }
     badge.textContent = String(count);
-    badge.setAttribute("aria-label", `${count} note${count === 1 ? "" : "s"} on this paragraph`);
+    badge.setAttribute("aria-label", `${count} note${count === 1 ? "" : "s"} on this passage`);
   }
 
   dialog.addEventListener("click", (event) => {

@@ -2,7 +2,8 @@
 // audio controls and a plain transcript; with it, our control bar drives the
 // same <audio> element, the sentence being spoken is marked
 // (aria-current="true") and kept in view, a click or Enter on a sentence
-// seeks there, and the "Now" panel lists the passage's terms and people.
+// seeks there, a segment's time plays from there, and the "Now" panel lists
+// the segment's terms and people.
 (() => {
   "use strict";
 
@@ -30,7 +31,7 @@
   const storageKey = `companion:position:${player.dataset.slug}`;
 
   let current = -1;
-  let currentParagraph = null;
+  let currentSegment = null;
   let following = true;
   let autoScrolling = false;
   let lastSecond = -1;
@@ -78,7 +79,7 @@
         const sentence = sentences[index];
         sentence.setAttribute("aria-current", "true");
         if (following) keepInView(sentence);
-        updateNow(sentence.closest(".paragraph"));
+        updateNow(sentence.closest(".segment"));
       }
     }
     markWord(t);
@@ -139,12 +140,26 @@
   window.addEventListener("scroll", () => { if (!autoScrolling) stopFollowing(); }, { passive: true });
 
   // ---- the Now panel -------------------------------------------------------
-  function updateNow(paragraph) {
-    if (!nowList || paragraph === currentParagraph) return;
-    currentParagraph = paragraph;
+  // Each segment's list is built once and kept: seeking back and forth allocates nothing.
+  const nowItems = new WeakMap();
+
+  function updateNow(segment) {
+    if (!nowList || segment === currentSegment) return;
+    currentSegment = segment;
+    let items = segment ? nowItems.get(segment) : [];
+    if (!items) {
+      items = nowItemsOf(segment);
+      nowItems.set(segment, items);
+    }
+    nowList.replaceChildren(...items);
+    nowEmpty.hidden = items.length > 0;
+    if (!items.length) nowEmpty.textContent = "No glossary terms or people in this passage.";
+  }
+
+  function nowItemsOf(segment) {
     const seen = new Set();
     const items = [];
-    for (const mention of paragraph ? paragraph.querySelectorAll("a.mention[data-popover]") : []) {
+    for (const mention of segment.querySelectorAll("a.mention[data-popover]")) {
       const id = mention.dataset.popover;
       if (seen.has(id)) continue;
       seen.add(id);
@@ -159,9 +174,7 @@
       item.append(link);
       items.push(item);
     }
-    nowList.replaceChildren(...items);
-    nowEmpty.hidden = items.length > 0;
-    if (!items.length) nowEmpty.textContent = "No glossary terms or people in this passage.";
+    return items;
   }
 
   // ---- the current word (CSS Custom Highlight API, no DOM changes) -------
@@ -332,6 +345,16 @@
 
   for (const sentence of sentences) sentence.tabIndex = 0;
   document.addEventListener("click", (event) => {
+    // A segment's time (a ?t= link without this script) plays from there, in place.
+    const time = event.target.closest?.("a.segment-time");
+    if (time && !(event.metaKey || event.ctrlKey || event.shiftKey || event.altKey)) {
+      const first = time.closest(".segment")?.querySelector(".sentence[data-start]");
+      if (!first) return;
+      event.preventDefault();
+      seekToSentence(first);
+      audio.play().catch(() => {});
+      return;
+    }
     const sentence = event.target.closest?.(".sentence[data-start]");
     if (!sentence || event.target.closest("a, button") || window.getSelection().toString()) return;
     seekToSentence(sentence);

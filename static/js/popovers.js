@@ -1,13 +1,15 @@
-// Mention popovers: a mention is a plain link to its glossary or people page;
-// with this script it opens the term's or person's popover instead, on hover,
-// on tap, and on keyboard focus + Enter. The popover attribute gives us the
-// top layer, Escape, outside-click dismissal and "one at a time" for free.
+// Popovers: a mention is a plain link to its glossary or people page, and a
+// citation marker a plain link to the source list at the end; with this
+// script each opens its popover instead (the entry, or the source with the
+// quoted words), on hover, on tap, and on keyboard focus + Enter, without
+// moving the page, so following along goes on. The popover attribute gives us
+// the top layer, Escape, outside-click dismissal and "one at a time" for free.
 (() => {
   "use strict";
 
   const HOVER_OPEN_MS = 250;
   const HOVER_CLOSE_MS = 300;
-  let trigger = null; // the mention whose popover is open
+  let trigger = null; // the link whose popover is open
   let openedByHover = false;
   let openTimer = 0;
   let closeTimer = 0;
@@ -54,13 +56,12 @@
     trigger = null;
     link.setAttribute("aria-expanded", "false");
     if (popover.contains(document.activeElement) || document.activeElement === document.body) {
-      link.focus();
+      link.focus({ preventScroll: true }); // never move the page: following may have scrolled on
     }
   }
 
   function init() {
-    const mentions = document.querySelectorAll("a.mention[data-popover]");
-    for (const link of mentions) {
+    for (const link of document.querySelectorAll("a[data-popover]")) {
       const popover = popoverFor(link);
       if (!popover) continue;
       link.setAttribute("aria-haspopup", "dialog");
@@ -83,10 +84,10 @@
     closeTimer = setTimeout(() => { if (openedByHover) close(); }, HOVER_CLOSE_MS);
   }
 
-  const mentionFrom = (event) => event.target.closest?.("a.mention[data-popover]");
+  const triggerFrom = (event) => event.target.closest?.("a[data-popover]");
 
   document.addEventListener("pointerover", (event) => {
-    const link = mentionFrom(event);
+    const link = triggerFrom(event);
     if (!link || event.pointerType !== "mouse") return;
     clearTimeout(closeTimer);
     clearTimeout(openTimer);
@@ -95,16 +96,16 @@
   });
 
   document.addEventListener("pointerout", (event) => {
-    const link = mentionFrom(event);
+    const link = triggerFrom(event);
     if (!link || event.pointerType !== "mouse") return;
     clearTimeout(openTimer);
     if (trigger === link && openedByHover) scheduleClose();
   });
 
   document.addEventListener("click", (event) => {
-    const link = mentionFrom(event);
+    const link = triggerFrom(event);
     if (!link || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    // A second click on an open mention follows the link; a first one opens it.
+    // A second click on an open one follows the link; a first one opens it.
     if (trigger === link && !openedByHover) return;
     if (trigger === link && openedByHover && event.detail > 0 && event.pointerType !== "touch") return;
     event.preventDefault();
