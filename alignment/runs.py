@@ -13,23 +13,19 @@ workers that never align don't load it.
 """
 
 import logging
-import os
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from companion.params import int_or_none
+from companion.fetch import FetchError, download
 from episodes.models import Episode, Sentence
 
 from . import models as alignment_runs
@@ -41,8 +37,8 @@ logger = logging.getLogger(__name__)
 LOW_CONFIDENCE = 0.5
 #: A 3-hour episode at 192 kbit/s is about 260 MB; anything past this is not an episode.
 MAX_AUDIO_BYTES = 400 * 1024 * 1024
-#: Seconds to wait for the audio server to connect or send the next chunk.
-DOWNLOAD_TIMEOUT = 30
+#: Seconds a download may take in all: 400 MB at a slow but steady 1 MB/s, with room to spare.
+DOWNLOAD_TIME_LIMIT = 15 * 60
 #: Progress is written at most this often (seconds), so a long run isn't a stream of UPDATEs.
 PROGRESS_EVERY = 1.0
 #: Where audio uploaded for an alignment is kept (under MEDIA_ROOT), so a worker can read it.
@@ -195,8 +191,7 @@ def _align_and_save(run, path, progress):
     episode = run.episode
     texts, alignment, compute = align_audio(episode, path, progress)
     progress(0.96, "Saving the timings")
-    with transaction.atomic():
-        Episode.objects.filter(pk=episode.pk).lock_for_writing()  # before the sentences
+    with episode.writing():
         sentences = list(episode.sentences.select_for_update().order_by("position"))
         if [sentence.text for sentence in sentences] != texts:
             raise AlignmentRefused("The transcript changed while the audio was being aligned; run it again.")
@@ -258,7 +253,7 @@ def local_audio(location, progress=None):
     if scheme in ("http", "https"):
         if progress:
             progress(0.0, "Downloading the audio")
-        path = download(location)
+        path = download_audio(location)
         try:
             yield path
         finally:
@@ -274,34 +269,14 @@ def local_audio(location, progress=None):
     yield path
 
 
-def download(url, limit=MAX_AUDIO_BYTES, timeout=DOWNLOAD_TIMEOUT):
-    """Fetch the URL to a temporary file, refusing anything larger than limit; returns its path."""
+def download_audio(url, limit=MAX_AUDIO_BYTES):
+    """Fetch the audio to a temporary file through the project's one fetcher; returns its path."""
     suffix = Path(urlsplit(url).path).suffix[:10]
-    request = urllib.request.Request(url, headers={"User-Agent": "Companion aligner"})
-    handle, name = tempfile.mkstemp(prefix="companion-align-", suffix=suffix)
-    path = Path(name)
     try:
-        with os.fdopen(handle, "wb") as file, urllib.request.urlopen(request, timeout=timeout) as response:
-            # A missing or unreadable length is no reason to refuse: the bytes are counted below.
-            declared = int_or_none(response.headers.get("Content-Length", "").strip())
-            if declared is not None and declared > limit:
-                raise AudioUnavailable(f"The audio at {url} is {declared:,} bytes; the limit is {limit:,}.")
-            size = 0
-            while chunk := response.read(1 << 16):
-                size += len(chunk)
-                if size > limit:
-                    raise AudioUnavailable(f"The audio at {url} is larger than the limit of {limit:,} bytes.")
-                file.write(chunk)
-        if not size:
-            raise AudioUnavailable(f"The audio at {url} is empty.")
-        return path
-    except urllib.error.HTTPError as error:
-        path.unlink(missing_ok=True)
-        raise AudioUnavailable(f"The audio server answered {error.code} {error.reason} for {url}.") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        path.unlink(missing_ok=True)
-        reason = getattr(error, "reason", error)
-        raise AudioUnavailable(f"Could not download the audio from {url}: {reason}.") from None
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+        path = download(url, max_bytes=limit, what="audio", suffix=suffix, total_timeout=DOWNLOAD_TIME_LIMIT)
+    except FetchError as error:
+        raise AudioUnavailable(f"The audio could not be downloaded: {error}") from None
+    if not path.stat().st_size:
+        path.unlink()
+        raise AudioUnavailable(f"The audio at {url} is empty.")
+    return path

@@ -11,7 +11,6 @@ start_set_by_editor, so a re-alignment keeps it.
 import math
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -76,13 +75,18 @@ def check_start(sentence, start):
         )
 
 
-@transaction.atomic
-def set_start(sentence, start):
-    """Store an editor's start, mark it theirs, and re-render the transcript."""
-    check_start(sentence, start)
-    sentence.start, sentence.start_set_by_editor = start, True
-    sentence.save(update_fields=["start", "start_set_by_editor"])
-    sentence.episode.render_transcript()
+def set_start(sentence, data):
+    """Store the start a POST asks for, mark it the editor's, and re-render the transcript."""
+    with sentence.episode.writing():
+        try:  # as it is now, under the lock: an import or another editor may have been first
+            sentence.refresh_from_db(fields=["position", "start", "end", "start_set_by_editor"])
+        except Sentence.DoesNotExist:
+            raise StartError("The transcript was imported again and this sentence is gone; reload the page.") from None
+        start = requested_start(sentence, data)
+        check_start(sentence, start)
+        sentence.start, sentence.start_set_by_editor = start, True
+        sentence.save(update_fields=["start", "start_set_by_editor"])
+        sentence.episode.render_transcript()
 
 
 def requested_start(sentence, data):
@@ -144,12 +148,10 @@ def review_start(request, slug, pk):
         Sentence.objects.select_related("episode").defer("words"), pk=pk, episode__slug=slug
     )
     try:
-        start = requested_start(sentence, request.POST)
-        set_start(sentence, start)
+        set_start(sentence, request.POST)
         error = None
-    except StartError as problem:
+    except StartError as problem:  # set_start read the sentence afresh; nothing was written
         error = str(problem)
-        sentence.refresh_from_db(fields=["start", "start_set_by_editor"])
     if request.htmx:
         sentence.needs_review = needs_review(sentence)
         sentence.error = error

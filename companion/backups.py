@@ -23,21 +23,30 @@ class BackupError(Exception):
     pass
 
 
-def postgres_url():
-    settings = connection.settings_dict
-    user = settings.get("USER") or ""
-    password = settings.get("PASSWORD") or ""
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    return (
-        f"postgresql://{credentials}{settings.get('HOST') or 'localhost'}:"
-        f"{settings.get('PORT') or 5432}/{settings['NAME']}"
-    )
+def postgres_environment(settings):
+    """
+    Where pg_dump and pg_restore connect, as libpq's environment variables, the
+    password in PGPASSWORD: a command line is visible to every user of the
+    machine (ps), a process's environment only to its owner and root.
+    """
+    environment = dict(os.environ) | {
+        "PGHOST": settings.get("HOST") or "localhost",
+        "PGPORT": str(settings.get("PORT") or 5432),
+        "PGDATABASE": settings["NAME"],
+    }
+    if settings.get("USER"):
+        environment["PGUSER"] = settings["USER"]
+    if settings.get("PASSWORD"):
+        environment["PGPASSWORD"] = settings["PASSWORD"]
+    return environment
 
 
-def run(command):
+def run_postgres_tool(command, settings=None):
+    """Run pg_dump or pg_restore against the database (connection.settings_dict unless given)."""
     if not shutil.which(command[0]):
         raise BackupError(f"{command[0]} is not installed (apt-get install postgresql-client).")
-    result = subprocess.run(command, capture_output=True, text=True)
+    environment = postgres_environment(settings or connection.settings_dict)
+    result = subprocess.run(command, capture_output=True, text=True, env=environment)
     if result.returncode != 0:
         raise BackupError(f"{command[0]} failed: {result.stderr.strip()[:500]}")
 
@@ -56,7 +65,7 @@ def backup(path):
                 connection.connection.backup(target)
             target.close()
         elif connection.vendor == "postgresql":
-            run(["pg_dump", "--format=custom", "--no-owner", f"--file={temporary}", postgres_url()])
+            run_postgres_tool(["pg_dump", "--format=custom", "--no-owner", f"--file={temporary}"])
         else:
             raise BackupError(f"No backup method for {connection.vendor}.")
         os.replace(temporary, path)
@@ -85,7 +94,7 @@ def restore(path):
             source.close()
     elif connection.vendor == "postgresql":
         connection.close()
-        run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-             f"--dbname={postgres_url()}", str(path)])
+        run_postgres_tool(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                           f"--dbname={connection.settings_dict['NAME']}", str(path)])
     else:
         raise BackupError(f"No restore method for {connection.vendor}.")

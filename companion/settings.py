@@ -320,9 +320,13 @@ LOGGING = {
 # it (podcast:locked yes) when an owner address to verify with is configured; unset, no tag.
 PODCAST_FEED_OWNER_EMAIL = os.environ.get("PODCAST_FEED_OWNER_EMAIL", "")
 
-# Feed import fetches URLs a feed names; refusing loopback and private addresses keeps a hostile
-# feed from making the server read its own network. On for a feed served from the same machine.
-FEED_FETCH_ALLOW_PRIVATE = env_bool("DJANGO_FEED_FETCH_ALLOW_PRIVATE", False)
+# Every fetch (companion/fetch.py: feeds, their files, audio to align) goes to URLs someone
+# outside wrote; refusing loopback and private addresses keeps a hostile feed or link from
+# making the server read its own network. On for files served from the same machine or network.
+# DJANGO_FEED_FETCH_ALLOW_PRIVATE is its old name, from when only feed import checked.
+FETCH_ALLOW_PRIVATE = env_bool(
+    "DJANGO_FETCH_ALLOW_PRIVATE", env_bool("DJANGO_FEED_FETCH_ALLOW_PRIVATE", False)
+)
 
 # Where `load_demo` reads its content and the demo transcript.
 DEMO_CONTENT_DIR = BASE_DIR / "episodes" / "demo"

@@ -1,8 +1,10 @@
 """
 The editor's workspace: episodes and their sentences, the glossary, people
-and sources. Saving anything the linker reads queues a relink, so pages
-never compute links themselves; an edit to a term's or person's names shows
-the links it would change first (admin_links.py).
+and sources. Every change writes inside Episode.writing() of the episodes it
+touches; saving anything the linker or the stored transcript reads queues a
+relink or a re-render of the episodes concerned, so pages never compute links
+themselves; an edit to a term's or person's names shows the links it would
+change first (admin_links.py).
 """
 
 from django import forms
@@ -13,29 +15,71 @@ from django.db.models import Count
 from .admin_links import AmbiguityRuleInline, PreviewLinksMixin, ScopedAliasInline
 from .feeds import admin as feeds_admin  # noqa: F401  registers Podcast, with its "Import feed" page
 from .models import Citation, Episode, Mention, Person, Sentence, Source, Term
-from episodes.tasks import relink_episodes
+from .tasks import relink_episodes, render_episodes
 from .timings.imports import TimingImportError, import_timings
 from .transcripts import TranscriptError, decode_transcript, import_transcript
 
 
-def queue_relink(episode_ids=None):
-    transaction.on_commit(lambda: relink_episodes.enqueue(episode_ids))
+class EpisodeContentAdmin:
+    """
+    The admin of what episode pages show. A save or delete writes inside
+    Episode.writing() of the episodes whose rows it changes (the one lock
+    order), and once committed queues `follow_up` for those episodes alone:
+    a citation edit re-renders the episodes that cite it, a mention edit
+    relinks its episode. `episode_path` leads from a row to those episodes'
+    ids; with `relinks_everything` (names and aliases, which may match in any
+    episode) every episode is relinked instead.
+    """
 
+    episode_path = ""
+    follow_up = relink_episodes
+    relinks_everything = False
 
-class RelinkOnSaveMixin:
-    """What the linker or the rendered transcript reads: a change relinks episodes."""
+    def stored_episodes(self, queryset):
+        """The episodes the rows are in as stored (before this change), one query."""
+        return set(queryset.values_list(self.episode_path, flat=True)) - {None}
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        queue_relink()
+    def form_episodes(self, obj):
+        """The episode the row will be in once saved, from the form's values."""
+        value = obj
+        for name in self.episode_path.split("__"):
+            value = getattr(value, name)
+        return {value}
+
+    def queue_follow_up(self, episode_ids):
+        """Once the change is committed: relink or re-render the episodes (or every one)."""
+        ids = None if self.relinks_everything else sorted(episode_ids)
+        transaction.on_commit(lambda: self.follow_up.enqueue(ids))
+
+    def writing(self, episode_ids):
+        """Lock the episodes for the change, and queue its follow-up."""
+        self.queue_follow_up(episode_ids)
+        return Episode.objects.filter(pk__in=episode_ids).writing()
+
+    def save_model(self, request, obj, form, change):
+        before = self.stored_episodes(self.model.objects.filter(pk=obj.pk)) if change else set()
+        with self.writing(before | self.form_episodes(obj)):
+            super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        queue_relink()
+        with self.writing(self.stored_episodes(self.model.objects.filter(pk=obj.pk))):
+            super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        queue_relink()
+        with self.writing(self.stored_episodes(queryset)):
+            super().delete_queryset(request, queryset)
+
+
+class EntryAdmin(EpisodeContentAdmin):
+    """Terms and people: an alias may match in any episode, so a save relinks them all."""
+
+    episode_path = "mentions__sentence__episode_id"  # what a delete takes with it
+    relinks_everything = True
+
+    def save_model(self, request, obj, form, change):
+        """Saving an entry writes no episode's rows; the relink then locks each episode in turn."""
+        super(EpisodeContentAdmin, self).save_model(request, obj, form, change)
+        self.queue_follow_up(())
 
 
 class MentionInline(admin.TabularInline):
@@ -89,6 +133,19 @@ class EpisodeAdmin(admin.ModelAdmin):
     readonly_fields = ["published_title", "transcript_rendered_at"]
     actions = ["relink", "estimate_timings"]
 
+    def save_model(self, request, obj, form, change):
+        with Episode.objects.filter(pk=obj.pk).writing():  # a new episode has nothing to lock
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        with obj.writing():  # before its sentences and notes go with it
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        chosen = Episode.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+        with chosen.writing():  # not the changelist's query: it counts sentences, which can't be locked
+            super().delete_queryset(request, queryset)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         episode = form.instance
@@ -136,7 +193,8 @@ class EpisodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sentence)
-class SentenceAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
+class SentenceAdmin(EpisodeContentAdmin, admin.ModelAdmin):
+    episode_path = "episode_id"  # its inlines' mentions and citations are in the same episode
     list_display = ["episode", "position", "paragraph", "short_text", "start", "end"]
     list_filter = ["episode"]
     search_fields = ["text"]
@@ -149,7 +207,7 @@ class SentenceAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Term)
-class TermAdmin(PreviewLinksMixin, RelinkOnSaveMixin, admin.ModelAdmin):
+class TermAdmin(PreviewLinksMixin, EntryAdmin, admin.ModelAdmin):
     list_display = ["name", "category", "definition"]
     list_filter = ["category"]
     search_fields = ["name", "aliases", "definition"]
@@ -163,7 +221,7 @@ class TermAdmin(PreviewLinksMixin, RelinkOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(PreviewLinksMixin, RelinkOnSaveMixin, admin.ModelAdmin):
+class PersonAdmin(PreviewLinksMixin, EntryAdmin, admin.ModelAdmin):
     list_display = ["name", "born", "died", "role"]
     search_fields = ["name", "full_name", "aliases", "role"]
     prepopulated_fields = {"slug": ["name"]}
@@ -175,7 +233,8 @@ class PersonAdmin(PreviewLinksMixin, RelinkOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Mention)
-class MentionAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
+class MentionAdmin(EpisodeContentAdmin, admin.ModelAdmin):
+    episode_path = "sentence__episode_id"
     list_display = ["entity", "kind", "matched_text", "sentence"]
     list_filter = ["kind", "sentence__episode"]
     search_fields = ["term__name", "person__name", "sentence__text"]
@@ -184,16 +243,34 @@ class MentionAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
+class SourceAdmin(EpisodeContentAdmin, admin.ModelAdmin):
     list_display = ["title", "author", "year", "kind"]
     list_filter = ["kind"]
     search_fields = ["title", "author", "publisher", "isbn"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [CitationInline]
+    episode_path = "citations__sentence__episode_id"
+    follow_up = render_episodes
+
+    def save_model(self, request, obj, form, change):
+        """The source's own row, which no episode's writer waits for; its citations come next."""
+        super(EpisodeContentAdmin, self).save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """Its citations, old and new, may be in any episodes: all are locked before any is written."""
+        cited = {
+            inline.cleaned_data["sentence"].episode_id
+            for formset in formsets for inline in formset.forms
+            if inline.cleaned_data.get("sentence")
+        }
+        with self.writing(self.stored_episodes(Source.objects.filter(pk=form.instance.pk)) | cited):
+            super().save_related(request, form, formsets, change)
 
 
 @admin.register(Citation)
-class CitationAdmin(RelinkOnSaveMixin, admin.ModelAdmin):
+class CitationAdmin(EpisodeContentAdmin, admin.ModelAdmin):
+    episode_path = "sentence__episode_id"
+    follow_up = render_episodes
     list_display = ["source", "sentence", "locator"]
     list_filter = ["source__kind", "sentence__episode"]
     search_fields = ["quoted_text", "source__title", "sentence__text"]

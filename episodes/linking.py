@@ -12,8 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from .linker import EVERYWHERE, Linker, Rule, fold, tidy
 from .models import (
@@ -143,29 +142,37 @@ def automatic_matches(linker, text, spans, episode=None, series=None):
     ]
 
 
-@transaction.atomic
 def relink_episode(episode, linker=None):
     """Replace the automatic mentions of one episode; returns how many were found."""
     linker = linker or build_linker()
-    sentences = list(episode.sentences.all())
-    spans = editor_spans(Mention.objects.filter(sentence__episode=episode))
-    new = [
-        mention_for(sentence, match)
-        for sentence in sentences
-        for match in automatic_matches(
-            linker, sentence.text, spans.get(sentence.pk, ()), episode.pk, episode.series_id
-        )
-    ]
-    Mention.objects.filter(sentence__episode=episode, kind=Mention.Kind.AUTO).delete()
-    Mention.objects.bulk_create(new, batch_size=500)
-    episode.render_transcript()
+    with episode.writing():
+        sentences = list(episode.sentences.all())
+        spans = editor_spans(Mention.objects.filter(sentence__episode=episode))
+        new = [
+            mention_for(sentence, match)
+            for sentence in sentences
+            for match in automatic_matches(
+                linker, sentence.text, spans.get(sentence.pk, ()), episode.pk, episode.series_id
+            )
+        ]
+        Mention.objects.filter(sentence__episode=episode, kind=Mention.Kind.AUTO).delete()
+        Mention.objects.bulk_create(new, batch_size=500)
+        episode.render_transcript()
     return len(new)
 
 
 def relink_all(episodes=None):
-    """Relink every episode (or the given ones) with one shared automaton."""
+    """
+    Relink every episode (or the given ones) with one shared automaton, in id
+    order: inside a caller's transaction the locks add up, and id order is the
+    order every writer of several episodes takes them in.
+    """
     linker = build_linker()
     episodes = Episode.objects.all() if episodes is None else episodes
+    if isinstance(episodes, QuerySet):
+        episodes = episodes.order_by("pk")
+    else:
+        episodes = sorted(episodes, key=lambda episode: episode.pk)
     return {episode.slug: relink_episode(episode, linker) for episode in episodes}
 
 

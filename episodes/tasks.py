@@ -1,4 +1,4 @@
-"""Background work: relinking after the glossary, people or a transcript change."""
+"""Background work: relinking after the glossary, people or a transcript change, re-rendering after a citation's."""
 
 from django.tasks import task
 
@@ -13,3 +13,12 @@ def relink_episodes(episode_ids=None):
     if episode_ids is not None:
         episodes = episodes.filter(pk__in=episode_ids)
     return relink_all(episodes)
+
+
+@task
+def render_episodes(episode_ids):
+    """Re-render the given episodes' stored transcripts (their citations or sources changed); returns the slugs."""
+    episodes = list(Episode.objects.filter(pk__in=episode_ids).order_by("pk"))
+    for episode in episodes:
+        episode.render_transcript()
+    return [episode.slug for episode in episodes]

@@ -10,7 +10,6 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
 from django.db.models import F
 
 from .linking import relink_episode
@@ -97,7 +96,6 @@ def check_header(episode, parsed):
         raise TranscriptError("The file has a title but no transcript text.")
 
 
-@transaction.atomic
 def import_transcript(episode, text, *, relink=True):
     """Replace the episode's sentences with the text's; see the module docstring."""
     parsed = split_transcript(text)
@@ -107,7 +105,12 @@ def import_transcript(episode, text, *, relink=True):
         for paragraph_number, paragraph in enumerate(parsed.paragraphs, start=1)
         for sentence in paragraph
     ]
-    Episode.objects.filter(pk=episode.pk).lock_for_writing()  # before the sentences
+    with episode.writing():
+        return replace_sentences(episode, incoming, relink)
+
+
+def replace_sentences(episode, incoming, relink):
+    """The write itself, inside the episode's writing(): [(paragraph, text), …] become its sentences."""
     existing = list(episode.sentences.select_for_update().order_by("position"))
     report = ImportReport(sentences=len(incoming))
     if [(s.paragraph, s.text) for s in existing] == incoming:

@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 
+from episodes.models import Episode
+
 from .markup import render_markdown
 from .moderation import ModerationError, moderate
 from .models import Flag, ModerationEvent, Note
@@ -32,8 +34,9 @@ class NoteAdmin(admin.ModelAdmin):
     search_fields = ["body", "author__username", "author__display_name"]
     list_select_related = ["author", "episode"]
     raw_id_fields = ["author", "parent", "first_sentence", "last_sentence"]
-    # Status changes only through the actions below, which log them.
-    readonly_fields = ["status", "body_html", "created", "edited_at", "deleted_at", "idempotency_key"]
+    # Status changes only through the actions below, which log them; a note anchored in
+    # one episode's text can't move to another.
+    readonly_fields = ["episode", "status", "body_html", "created", "edited_at", "deleted_at", "idempotency_key"]
     date_hierarchy = "created"
     inlines = [FlagInline]
     actions = ["approve", "reject", "mark_spam", "ban_author", "restore"]
@@ -56,7 +59,17 @@ class NoteAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.body_html = render_markdown(obj.body)  # as the note views do at write time
-        super().save_model(request, obj, form, change)
+        with obj.episode.writing():
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        with obj.episode.writing():
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        episodes = set(queryset.values_list("episode_id", flat=True))
+        with Episode.objects.filter(pk__in=episodes).writing():
+            super().delete_queryset(request, queryset)
 
     def moderate_all(self, request, queryset, action):
         done = 0

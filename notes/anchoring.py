@@ -12,9 +12,17 @@ never silently moved to a look-alike passage.
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from .models import Note, store_public_note_counts
 
 CONTEXT = 32  # characters of prefix and suffix kept with a quote
+# What a thread's anchor is made of; a reply shares its thread's. Sentence ids, not
+# objects: copying them loads nothing.
+ANCHOR_FIELDS = [
+    "first_sentence_id", "last_sentence_id", "quote_exact", "quote_prefix", "quote_suffix",
+    "position_start", "position_end", "media_start", "media_end", "orphaned",
+]
 
 
 class AnchorError(ValueError):
@@ -145,12 +153,20 @@ def reanchor_after_import(episode, **kwargs):
     return reanchor_notes(episode)
 
 
-@transaction.atomic
 def reanchor_notes(episode):
-    """After a transcript import: move every note to where its quote now is."""
+    """
+    After a transcript import: move every note to where its quote now is.
+
+    Runs inside the import's Episode.writing(), in bulk: the threads whose
+    anchor moved in one UPDATE, their replies in another (each copies its
+    thread's anchor), and one badge recount, whatever the number of notes;
+    saving note by note fired the recount per note while holding the episode.
+    """
     text = episode_text(episode)
-    kept = orphaned = 0
-    for note in episode.notes.filter(parent__isnull=True).select_for_update():
+    threads = list(episode.notes.filter(parent__isnull=True).order_by("pk"))
+    moved, kept, orphaned = [], 0, 0
+    for note in threads:
+        before = anchor_of(note)
         index = relocate(text, note) if note.quote_exact else None
         if index is None:
             note.orphaned = True
@@ -158,12 +174,18 @@ def reanchor_notes(episode):
         else:
             text.anchor(index, index + len(note.quote_exact)).apply(note)
             kept += 1
-        note.save()
-        note.replies.update(
-            first_sentence=note.first_sentence, last_sentence=note.last_sentence,
-            quote_exact=note.quote_exact, quote_prefix=note.quote_prefix,
-            quote_suffix=note.quote_suffix, position_start=note.position_start,
-            position_end=note.position_end, media_start=note.media_start,
-            media_end=note.media_end, orphaned=note.orphaned,
+        if anchor_of(note) != before:
+            moved.append(note)
+    if moved:
+        Note.objects.bulk_update(moved, ANCHOR_FIELDS, batch_size=1000)
+        thread = Note.objects.filter(pk=OuterRef("parent_id"))
+        Note.objects.filter(parent__in=[note.pk for note in moved]).update(
+            **{name: Subquery(thread.values(name)[:1]) for name in ANCHOR_FIELDS}
         )
+    if threads:
+        store_public_note_counts(episode.pk)  # paragraphs may have moved under notes that didn't
     return Reanchored(kept, orphaned)
+
+
+def anchor_of(note):
+    return tuple(getattr(note, name) for name in ANCHOR_FIELDS)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
 from django.db.models import Count, Q
+from django.db.models.signals import post_delete
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,28 +55,49 @@ class NoteQuerySet(models.QuerySet):
         )
 
 
+class NoteWrittenOutsideItsEpisode(RuntimeError):
+    """A note was written without its episode's writing() held: the lock order was broken."""
+
+
 def store_public_note_counts(episode_id):
     """
     Write the badges every anonymous reader sees into Episode.public_note_counts,
     so their episode pages make no note query.
 
     Runs whenever a note is saved or deleted and when the transcript is
-    re-rendered (connected in notes/apps.py), inside the writer's transaction. The
-    episode row is locked first (EpisodeQuerySet.lock_for_writing), so of two
-    notes posted at once the writer that counts last has seen both. The two bulk updates that send no signal change
-    nothing counted here: a ban rejects notes that were waiting, and
-    re-anchoring moves replies.
+    re-rendered (connected in notes/apps.py), inside the writer's
+    Episode.writing(), which locked the episode before anything else: of two
+    notes posted at once, the writer that counts last has seen both, and the
+    count takes no lock the writer does not hold already. The bulk writers
+    that send no signal count once themselves (re-anchoring), or change
+    nothing counted here (a ban rejects notes that were waiting).
     """
-    with transaction.atomic():
-        episodes = Episode.objects.filter(pk=episode_id)
-        if not episodes.lock_for_writing():
-            return  # the episode is being deleted
-        counts = Note.objects.filter(episode_id=episode_id).visible_to(AnonymousUser()).badge_counts()
-        episodes.update(public_note_counts=sorted(counts.items(), key=lambda item: item[0] or 0))
+    if not Episode.held_for_writing(episode_id):
+        raise NoteWrittenOutsideItsEpisode(
+            f"Notes of episode {episode_id} were changed outside its Episode.writing() block."
+        )
+    counts = Note.objects.filter(episode_id=episode_id).visible_to(AnonymousUser()).badge_counts()
+    Episode.objects.filter(pk=episode_id).update(
+        public_note_counts=sorted(counts.items(), key=lambda item: item[0] or 0)
+    )
 
 
-def note_changed(instance, **kwargs):
-    store_public_note_counts(instance.episode_id)
+def recount_after_commit(episode_id):
+    with Episode.objects.filter(pk=episode_id).writing() as found:
+        if found:  # not deleted meanwhile
+            store_public_note_counts(episode_id)
+
+
+def note_changed(instance, signal, raw=False, **kwargs):
+    if raw:  # a fixture being loaded brings its episodes' counts with it
+        return
+    episode_id = instance.episode_id
+    if signal is post_delete and not Episode.held_for_writing(episode_id):
+        # A cascade from elsewhere (an account deleted) has no episode locked:
+        # count once it is committed, in a writing() of its own.
+        transaction.on_commit(lambda: recount_after_commit(episode_id))
+        return
+    store_public_note_counts(episode_id)
 
 
 def transcript_rendered(episode, **kwargs):

@@ -9,10 +9,10 @@ logged as a ModerationEvent and closes the note's open flags.
 
 from collections import Counter
 
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 
 from companion.text import without_controls
+from episodes.models import Episode
 
 from .models import Flag, ModerationEvent, Note
 
@@ -27,17 +27,28 @@ class ModerationError(Exception):
     """The action makes no sense for this note (the message says why)."""
 
 
-@transaction.atomic
 def moderate(note, action, actor, reason="", unban=False):
     """Apply a moderator's action to a note, log it, close its flags; returns a summary.
 
     ban also rejects the note and every other note of the author's still
     waiting; restore puts a rejected or spam note back, or with unban=True
-    lifts the author's ban instead.
+    lifts the author's ban instead. The note's episode is locked before the
+    note is touched (for a ban, every episode with a note it rejects, in id
+    order), as every writer does.
     """
     if action not in ACTIONS:
         raise ModerationError(f"“{action}” is not a moderator's action.")
     action = Action(action)
+    episodes = Q(pk=note.episode_id)
+    if action == Action.BAN:
+        waiting = note.author.notes.filter(status=Note.Status.PENDING).values("episode_id")
+        episodes |= Q(pk__in=waiting)
+    with Episode.objects.filter(episodes).writing():
+        note.refresh_from_db(fields=["status"])  # another moderator may have been first
+        return apply_action(note, action, actor, reason, unban)
+
+
+def apply_action(note, action, actor, reason, unban):
     reason = without_controls(reason).strip()[:300]
     author = note.author
     events = []

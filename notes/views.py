@@ -14,7 +14,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Max, Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +29,7 @@ from companion.params import int_or_none, int_param
 from companion.text import without_controls
 from episodes.models import Episode
 
+from .anchoring import ANCHOR_FIELDS
 from .forms import AnchoredNoteForm, FlagForm, NoteForm
 from .markup import render_markdown
 from .models import Flag, ModerationEvent, Note
@@ -37,11 +38,6 @@ from .moderation import ACTIONS, LOG_SIZE, QUEUE_SIZE, ModerationError, awaiting
 TEMPLATE = "notes/notes.html"
 MAX_POSITION = 2**31 - 1  # the largest sentence or paragraph number a PositiveIntegerField holds
 SORTS = {"position": "By passage", "time": "Newest first"}
-# What a reply copies from the note it answers: it sits beside the same passage.
-ANCHOR_FIELDS = [  # sentence ids, not objects: copying them loads nothing
-    "first_sentence_id", "last_sentence_id", "quote_exact", "quote_prefix", "quote_suffix",
-    "position_start", "position_end", "media_start", "media_end", "orphaned",
-]
 
 
 # ---- saving once ------------------------------------------------------------------
@@ -59,12 +55,11 @@ PASSAGE_GONE = (
 def save_once(note):
     """Save a new note, or return the one this author already sent with the same key."""
     try:
-        with transaction.atomic():
-            # The episode, then (by the note's foreign keys) its sentences: the order
-            # every writer takes them in.
-            Episode.objects.filter(pk=note.episode_id).lock_for_writing()
+        # The episode, then (by the note's foreign keys) its sentences: the order
+        # every writer takes them in.
+        with note.episode.writing():
             note.save()
-    except IntegrityError:
+    except (IntegrityError, Episode.DoesNotExist):
         # The same key sent twice, or a foreign key to a sentence (or episode) now deleted.
         sent = Note.objects.filter(author=note.author, idempotency_key=note.idempotency_key).first()
         if sent is None:
@@ -366,7 +361,8 @@ def note_edit(request, pk):
     body = form.cleaned_data["body"]
     if body != note.body:
         note.body, note.body_html, note.edited_at = body, render_markdown(body), timezone.now()
-        note.save(update_fields=["body", "body_html", "edited_at"])
+        with note.episode.writing():
+            note.save(update_fields=["body", "body_html", "edited_at"])
     if request.htmx:
         return thread_response(request, note)
     return redirect(note.get_absolute_url())
@@ -380,7 +376,8 @@ def note_delete(request, pk):
         return refuse(request, "Only its author can delete a note.", 403)
     if not note.is_deleted:  # deleting twice (a double click) is not an error
         note.deleted_at = timezone.now()
-        note.save(update_fields=["deleted_at"])
+        with note.episode.writing():
+            note.save(update_fields=["deleted_at"])
     if request.htmx:
         return thread_response(request, note)  # empty once a thread has nothing left to show
     messages.info(request, "Your note was deleted.")
@@ -413,7 +410,7 @@ def note_flag(request, pk):
     if not form.is_valid():
         return refuse(request, next(iter(form.errors.values()))[0], 400)
     try:
-        with transaction.atomic():
+        with note.episode.writing():
             flag = Flag.objects.create(
                 note=note, reporter=request.user, reason=form.cleaned_data["reason"],
                 detail=form.cleaned_data["detail"],

@@ -90,8 +90,7 @@ def reject(suggestion, user):
 
 def accept_as_alias(suggestion, entry, user):
     """The suggestion's name becomes an alias of the entry; its episode relinks now, the others soon."""
-    with transaction.atomic():
-        Episode.objects.filter(pk=suggestion.episode_id).lock_for_writing()
+    with Episode.objects.filter(pk=suggestion.episode_id).writing():
         entry = type(entry).objects.select_for_update().get(pk=entry.pk)
         if normalise(suggestion.name) not in {normalise(alias) for alias in [entry.name, *entry.alias_list]}:
             entry.add_alias(suggestion.name)  # everywhere: a spelling of a name is one in every episode

@@ -79,7 +79,8 @@ def make_user(username=None, **overrides):
 def make_note(episode, author, body="A note on this passage.", **overrides):
     values = {"body": body, "body_html": render_markdown(body), "idempotency_key": f"key-{next(_users)}"}
     values.update(overrides)
-    return Note.objects.create(episode=episode, author=author, **values)
+    with episode.writing():  # as every writer of notes does
+        return Note.objects.create(episode=episode, author=author, **values)
 
 
 def make_flag(note, reporter, reason=Flag.Reason.SPAM, **overrides):
@@ -93,7 +94,8 @@ def make_anchored_note(episode, author, first, last=None, exact="", body="A note
     note = Note(episode=episode, author=author, body=body, body_html=render_markdown(body),
                 idempotency_key=overrides.pop("idempotency_key", f"key-{next(_users)}"), **overrides)
     anchor_selection(episode, first, last or first, exact).apply(note)
-    note.save()
+    with episode.writing():
+        note.save()
     return note
 
 

@@ -24,7 +24,7 @@ from alignment.runs import (
     AudioUnavailable,
     ProgressWriter,
     create_run,
-    download,
+    download_audio,
     heartbeat,
     run_alignment,
 )
@@ -292,8 +292,9 @@ def test_the_task_skips_a_run_that_already_finished(episode):
 
 
 @pytest.fixture
-def audio_server(recording):
-    """A local HTTP server for the recording's folder (no network needed)."""
+def audio_server(recording, settings):
+    """A local HTTP server for the recording's folder (no network needed), which fetches may reach."""
+    settings.FETCH_ALLOW_PRIVATE = True
     with serve_folder(recording[0].parent, AudioHandler) as url:
         yield url
 
@@ -330,37 +331,40 @@ def test_a_url_that_answers_404_fails_the_run_clearly(estimated, audio_server):
     before = timings(estimated)
     run = run_alignment(create_run(estimated, f"{audio_server}/missing.mp3"))
     assert run.status == Status.FAILED
-    assert run.message.startswith("The audio server answered 404")
+    assert run.message == (
+        f"The audio could not be downloaded: {audio_server}/missing.mp3: the server answered 404 File not found."
+    )
     assert timings(estimated) == before
 
 
 def test_a_download_declared_larger_than_the_limit_is_refused(audio_server):
-    with pytest.raises(AudioUnavailable, match=r"narration.wav is [\d,]+ bytes; the limit is 1,000"):
-        download(f"{audio_server}/narration.wav", limit=1000)
+    with pytest.raises(AudioUnavailable, match=r"narration.wav: the audio is [\d,]+ bytes; the limit is 0 MB \(1,000"):
+        download_audio(f"{audio_server}/narration.wav", limit=1000)
 
 
 # "²" is a digit to str.isdigit() and int("²") raised; the others are no number at all.
 @pytest.mark.parametrize("declared", ["²", "¹²", "-1", "5e3", " ", "9" * 5000])
 def test_a_length_that_is_not_a_number_is_ignored_and_the_bytes_counted(audio_server, declared):
-    path = download(f"{audio_server}/declared/{quote(declared)}", limit=10_000)
+    path = download_audio(f"{audio_server}/declared/{quote(declared)}", limit=10_000)
     try:
         assert path.stat().st_size == 5000
     finally:
         path.unlink()
-    with pytest.raises(AudioUnavailable, match="larger than the limit of 1,000 bytes"):
-        download(f"{audio_server}/declared/{quote(declared)}", limit=1000)
+    with pytest.raises(AudioUnavailable, match=r"larger than the limit of 0 MB \(1,000 bytes\)"):
+        download_audio(f"{audio_server}/declared/{quote(declared)}", limit=1000)
 
 
 def test_a_download_that_grows_past_the_limit_is_cut_off(audio_server, tmp_path, monkeypatch):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    with pytest.raises(AudioUnavailable, match="larger than the limit of 10,000 bytes"):
-        download(f"{audio_server}/unsized", limit=10_000)
+    with pytest.raises(AudioUnavailable, match=r"larger than the limit of 0 MB \(10,000 bytes\)"):
+        download_audio(f"{audio_server}/unsized", limit=10_000)
     assert list(tmp_path.iterdir()) == []  # the partial file is gone
 
 
-def test_an_unreachable_server_is_a_clear_error():
-    with pytest.raises(AudioUnavailable, match="Could not download the audio from http://127.0.0.1:9/"):
-        download("http://127.0.0.1:9/episode.mp3", timeout=2)
+def test_an_unreachable_server_is_a_clear_error(settings):
+    settings.FETCH_ALLOW_PRIVATE = True
+    with pytest.raises(AudioUnavailable, match="could not be downloaded: http://127.0.0.1:9/episode.mp3: could not be reached"):
+        download_audio("http://127.0.0.1:9/episode.mp3")
 
 
 def test_other_url_schemes_are_refused(estimated):

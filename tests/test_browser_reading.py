@@ -25,6 +25,16 @@ SEGMENTS = """() => Array.from(document.querySelectorAll('.segment'), segment =>
 })"""
 
 
+
+def settle(page):
+    """Wait until the page stops scrolling (a smooth scroll can outlast a fixed wait on a busy machine)."""
+    page.evaluate("""() => new Promise(done => {
+      let last = scrollY, still = 0;
+      const look = () => { still = scrollY === last ? still + 1 : 0; last = scrollY;
+                           still >= 3 ? done() : setTimeout(look, 100); };
+      look();
+    })""")
+
 def clock(seconds):
     seconds = int(seconds)
     return f"{seconds // 60}:{seconds % 60:02d}"
@@ -90,17 +100,19 @@ def test_show_all_names_underlines_every_mention_and_is_remembered(site, page):
 def test_a_citation_previews_in_place_and_following_goes_on(site, page):
     page.goto(site + EPISODE + "?t=560")
     page.wait_for_function("() => Math.abs(document.getElementById('audio').currentTime - 560) < 0.25")
-    page.wait_for_timeout(500)  # let the scroll to the moment settle
+    settle(page)  # the scroll to the moment
     marker = page.locator("#seg-9 .fnref a").first
     # In the middle of the window, clear of the player; scrolled while paused, so following stays on.
     marker.evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
-    page.evaluate("const a = document.getElementById('audio'); a.playbackRate = 2; a.play()")
-    before = page.evaluate("[scrollY, location.href]")
+    settle(page)
+    before = page.evaluate("[scrollY, location.href, document.getElementById('audio').currentTime]")
     reading = page.evaluate("document.querySelector('.sentence[aria-current=\"true\"]').id")
     marker.click()
     preview = page.locator(".popover-source:popover-open")
     expect(preview).to_be_visible()
-    assert page.evaluate("[scrollY, location.href]") == before  # the page did not move
+    # The page did not move, nor the audio (paused here, so following can't scroll meanwhile).
+    assert page.evaluate("[scrollY, location.href, document.getElementById('audio').currentTime]") == before
+    page.evaluate("const a = document.getElementById('audio'); a.playbackRate = 2; a.play()")
     expect(preview.locator("cite")).to_have_text(re.compile(r"Report of Court Proceedings"))
     expect(preview.locator("blockquote")).to_contain_text("August 1936")
     expect(preview.get_by_role("link", name=re.compile("About this source"))).to_have_attribute(
@@ -158,3 +170,18 @@ def test_no_passage_is_quoted_twice_on_a_person_page(site, page):
     assert len(sentences) == len(set(sentences))
     # A sentence naming him twice is quoted once, with both names marked.
     assert page.locator(".mention-list li:has(mark + mark)").count() >= 1
+
+
+def test_a_click_on_a_preview_opened_by_hovering_keeps_it_open_and_the_page_still(site, page):
+    page.goto(site + EPISODE)
+    marker = page.locator("#seg-9 .fnref a").first
+    marker.evaluate("el => el.scrollIntoView({block: 'center', behavior: 'instant'})")
+    marker.hover()
+    preview = page.locator(".popover-source:popover-open")
+    expect(preview).to_be_visible()  # opened by hovering
+    before = page.evaluate("[scrollY, location.href]")
+    marker.click()
+    page.mouse.move(5, 5)  # away: a preview opened by hovering would close now
+    page.wait_for_timeout(600)
+    expect(preview).to_be_visible()
+    assert page.evaluate("[scrollY, location.href]") == before

@@ -39,8 +39,9 @@ made = then.get_model("episodes", "Episode").objects.create(number=1, slug="one"
 episode = Episode.objects.only("id").get(pk=made.pk)
 sentence = Sentence.objects.create(episode=episode, position=1, paragraph=1, text="Kirov was shot.")
 reader, moderator = User.objects.create(username="reader"), User.objects.create(username="moderator")
-note = Note.objects.create(episode=episode, author=reader, body="Why?", body_html="<p>Why?</p>",
-                           first_sentence=sentence, last_sentence=sentence, idempotency_key="k")
+with episode.writing():
+    note = Note.objects.create(episode=episode, author=reader, body="Why?", body_html="<p>Why?</p>",
+                               first_sentence=sentence, last_sentence=sentence, idempotency_key="k")
 Flag.objects.create(note=note, reporter=moderator, reason="spam")
 ModerationEvent.objects.create(actor=moderator, note=note, subject=reader, action="approve")
 run = AlignmentRun.objects.create(episode=episode, audio="a.mp3")

@@ -199,19 +199,16 @@ def test_the_group_holding_an_exact_name_is_shown_first(demo):
 
 
 def test_approved_notes_are_found_and_others_are_not(client, demo):
-    from tests.factories import make_user
+    from tests.factories import make_note, make_user
 
-    from notes.markup import render_markdown
     from episodes.models import Episode
-    from notes.models import Note
 
     episode = Episode.objects.get(slug="138-the-great-purges")
     author = make_user("noter")
     for key, status, body in [("a", "approved", "The Smolny corridors were *narrow*."),
                               ("b", "pending", "Smolny pending thought."),
                               ("c", "spam", "Smolny cheap watches <script>alert(1)</script>")]:
-        Note.objects.create(episode=episode, author=author, body=body, body_html=render_markdown(body),
-                            status=status, idempotency_key=key)
+        make_note(episode, author, body, status=status, idempotency_key=key)
     results = search("smolny corridors")
     notes = group(results, "notes")
     assert notes.count == 1 and notes.items[0].body.startswith("The Smolny corridors")

@@ -17,7 +17,6 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.text import slugify
 
 # The aligner's narration, free of Django: the demo's audio is the voice alignment hears.
@@ -266,19 +265,20 @@ def load_sources(entries, episode):
             )
 
 
-@transaction.atomic
 def load_demo(directory):
     """Load everything; returns the episode."""
     episode_data = read_yaml(directory, "episode.yaml", dict)
     terms = read_yaml(directory, "terms.yaml", list)
     people = read_yaml(directory, "people.yaml", list)
     sources = read_yaml(directory, "sources.yaml", list)
-    episode = load_episode(directory, episode_data)
-    load_terms(terms)
-    load_people(people)
-    load_sources(sources, episode)
-    demo_loaded.send(sender=Episode, episode=episode, directory=directory)
-    relink_all([episode])
+    # One transaction, with the episode locked first when it is there already (a reload).
+    with Episode.objects.filter(slug=require(episode_data, "slug", "episode.yaml")).writing():
+        episode = load_episode(directory, episode_data)
+        load_terms(terms)
+        load_people(people)
+        load_sources(sources, episode)
+        demo_loaded.send(sender=Episode, episode=episode, directory=directory)
+        relink_all([episode])
     return episode
 
 
@@ -321,7 +321,7 @@ def narrate(episode):
         }
         write_json_atomically(timings_path, timings)
         outcome = f"generated a synthetic narration ({narration.duration / 60:.1f} minutes)"
-    with transaction.atomic():
+    with episode.writing():
         episode.audio.name = f"{stem}.mp3"
         episode.audio_is_synthetic = True
         episode.audio_note = ""

@@ -11,7 +11,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from episodes.feeds.fetch import FetchError
+from companion.fetch import FetchError
 from episodes.feeds.parse import TIMED_TYPES, clean_url, clip
 from episodes.timings.formats import read_timings, validate_cues
 from episodes.transcripts import import_transcript
@@ -59,21 +59,20 @@ class Fetched:
         self.folder, self.paths, self.errors = Path(folder), {}, {}
 
     def fetch_all(self, wanted, fetch):
+        """Fetch {url: (byte limit, what)} into the folder, a few at a time (fetch: companion.fetch.download)."""
         def one(job):
             url, limit, what = job
             try:
-                return url, fetch(url, max_bytes=limit, what=what), None
+                return url, fetch(url, max_bytes=limit, what=what, folder=self.folder), None
             except FetchError as error:
                 return url, None, str(error)
 
         with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
             jobs = [(url, *limits) for url, limits in wanted.items()]
-            for number, (url, body, error) in enumerate(pool.map(one, jobs)):
+            for url, path, error in pool.map(one, jobs):
                 if error:
                     self.errors[url] = error
                 else:
-                    path = self.folder / f"{number}"
-                    path.write_bytes(body)
                     self.paths[url] = path
 
     def has(self, url):

@@ -43,7 +43,7 @@ from episodes.feeds.changes import (
     merge_fields,
     transcript_link_changes,
 )
-from episodes.feeds.fetch import FetchError, fetch_url
+from companion.fetch import FetchError, download, fetch_bytes
 from episodes.feeds.files import (
     MAX_CHAPTERS_BYTES,
     TIMED_PREFERENCE,
@@ -121,7 +121,7 @@ def read_feed_source(source):
     source = str(source).strip()
     if source.lower().startswith(("http://", "https://")):
         try:
-            return fetch_url(source, max_bytes=MAX_FEED_BYTES, what="feed")
+            return fetch_bytes(source, max_bytes=MAX_FEED_BYTES, what="feed")
         except FetchError as error:
             raise FeedError(f"The feed could not be fetched: {error}") from None
     if "://" in source:
@@ -420,21 +420,14 @@ def _plan(feed, source_url, fetched, report):
 # --- Writing ------------------------------------------------------------------
 
 
-def _lock_in_order(episodes):
+def _unchanged_since_planned(episodes):
     """
-    Take the episodes' locks in id order before any write, as every writer of
-    an episode's sentences or notes does (EpisodeQuerySet.lock_for_writing).
-    True when none changed since the plan read them (a concurrent edit means
-    planning again).
+    Asked once their locks are held (Episode.writing(), the one lock order): True
+    when none of the episodes changed since the plan read them; a concurrent edit
+    means planning again.
     """
-    ids = sorted(episode.pk for episode in episodes)
-    if not ids:
-        return True
-    for pk in ids:
-        Episode.objects.filter(pk=pk).lock_for_writing()
     read = {episode.pk: episode.updated for episode in episodes}
-    now = dict(Episode.objects.filter(pk__in=ids).values_list("pk", "updated"))
-    return now == read
+    return dict(Episode.objects.filter(pk__in=read).values_list("pk", "updated")) == read
 
 
 def _write(changes):
@@ -516,7 +509,7 @@ def _count(plans, report, timed):
             report.unchanged += 1
 
 
-def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=fetch_url):
+def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=download):
     """Import a feed's bytes; returns a FeedImportReport, or raises FeedError with nothing written."""
     feed = parse_feed(data, source_url=source_url)
     with tempfile.TemporaryDirectory(prefix="feed-import-") as folder:
@@ -531,15 +524,18 @@ def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=fetch
                     changes = _plan(feed, source_url, fetched, report)
                     to_lock = [p.episode for p in changes.plans if not p.created and (
                         p.writes_row or p.children_changed or p.transcripts_due)]
-                    if not _lock_in_order(to_lock):
-                        transaction.set_rollback(True)
-                        continue
-                    _write(changes)
-                    timed = {id(plan) for plan in changes.plans
-                             if plan.transcripts_due and _import_transcripts(plan, fetched, report)}
-                    _count(changes.plans, report, timed)
-                    if dry_run:
-                        transaction.set_rollback(True)
+                    # Only the episodes the import changes are locked (all at once, in id order), so an
+                    # unchanged re-import takes no row lock at all.
+                    with Episode.objects.filter(pk__in=[episode.pk for episode in to_lock]).writing():
+                        if not _unchanged_since_planned(to_lock):
+                            transaction.set_rollback(True)
+                            continue
+                        _write(changes)
+                        timed = {id(plan) for plan in changes.plans
+                                 if plan.transcripts_due and _import_transcripts(plan, fetched, report)}
+                        _count(changes.plans, report, timed)
+                        if dry_run:
+                            transaction.set_rollback(True)
                     break
             else:
                 raise FeedError("Episodes kept changing while the feed was imported; nothing was written. Try again.")

@@ -6,9 +6,11 @@ sentences; the episode keeps its transcript pre-rendered (with links,
 popovers and footnotes) so a page view never walks sentences one by one.
 """
 
+import threading
+from contextlib import contextmanager
 from functools import cached_property
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -46,20 +48,48 @@ NEIGHBOURS_SQL = """
 """
 
 
+# The episodes this thread's open writing() blocks hold, so a nested writing() of the
+# same episode costs no query and Episode.held_for_writing() can answer.
+_held = threading.local()
+
+
+def _held_ids():
+    if not hasattr(_held, "ids"):
+        _held.ids = set()
+    return _held.ids
+
+
 class EpisodeQuerySet(models.QuerySet):
     def in_order(self, order):
         """The catalogue's order (a key of ORDERS), with each episode's series."""
         return self.select_related("series").order_by(*ORDERS[order][1])
 
-    def lock_for_writing(self):
+    @contextmanager
+    def writing(self):
         """
-        Lock the episode's row (filter by pk) at the start of any write to its
-        sentences or notes; False if it is gone. Every such writer takes the
-        episode before the sentences, so none holds one while it waits for the
-        other: a note posted during a transcript import could deadlock. FOR NO
-        KEY UPDATE, which the foreign-key checks of new notes don't wait for.
+        The one way to write to episodes: a transaction that first locks these
+        episodes' rows, in id order, and yields their ids. Every writer of an
+        episode's sentences, timings, mentions, citations, notes or rendered
+        transcript opens it before anything else, so writers queue on the
+        episode and none holds a sentence or a note while it waits for the
+        episode: no lock-order deadlock (docs/load-faults.md). A writer of
+        several episodes locks them all here, at once, in id order.
+
+        On PostgreSQL the lock is FOR NO KEY UPDATE, which new notes' and
+        sentences' foreign-key checks don't wait for; on SQLite the IMMEDIATE
+        transaction (settings) already serialises writers. Nested, it locks only
+        what the enclosing block does not hold. Read what you decide on inside it.
         """
-        return self.select_for_update(no_key=True).exists()
+        held = _held_ids()
+        with transaction.atomic():
+            rows = self.select_for_update(no_key=True, of=("self",)).order_by("pk").values_list("pk", flat=True)
+            ids = list(dict.fromkeys(rows))  # a filter across a relation can repeat an episode
+            new = set(ids) - held
+            held |= new
+            try:
+                yield ids
+            finally:
+                held -= new
 
 
 class Episode(models.Model):
@@ -131,6 +161,26 @@ class Episode(models.Model):
     def __str__(self):
         return self.numbered_title
 
+    @contextmanager
+    def writing(self):
+        """
+        EpisodeQuerySet.writing() for this episode: with episode.writing(): …
+        Episode.DoesNotExist when it was deleted meanwhile.
+        """
+        if self.pk in _held_ids():  # an enclosing block holds it: a savepoint, no query
+            with transaction.atomic():
+                yield self
+            return
+        with Episode.objects.filter(pk=self.pk).writing() as ids:
+            if not ids:
+                raise Episode.DoesNotExist(f"Episode {self.pk} was deleted.")
+            yield self
+
+    @staticmethod
+    def held_for_writing(episode_id):
+        """Whether an open writing() block of this thread holds the episode (for code run by signals)."""
+        return episode_id in _held_ids()
+
     @property
     def label(self):
         """How pages name the episode's place in the show: "Episode 138", or "Extra" without a number."""
@@ -191,46 +241,49 @@ class Episode(models.Model):
         """Spread the known duration over sentences in proportion to their spoken length."""
         if not self.duration:
             raise ValueError("An estimate needs the episode's duration.")
-        texts = list(self.sentences.order_by("position").values_list("text", flat=True))
-        weights = [len(text) + pause_weight for text in texts]
-        scale = self.duration.total_seconds() / (sum(weights) or 1)
-        timings, cursor = [], 0.0
-        for weight in weights:
-            start = cursor
-            cursor += weight * scale
-            timings.append((round(start, 3), round(cursor - pause_weight * scale, 3), []))
-        self.save_timings(timings, self.Timing.ESTIMATED)
+        with self.writing():
+            texts = list(self.sentences.order_by("position").values_list("text", flat=True))
+            weights = [len(text) + pause_weight for text in texts]
+            scale = self.duration.total_seconds() / (sum(weights) or 1)
+            timings, cursor = [], 0.0
+            for weight in weights:
+                start = cursor
+                cursor += weight * scale
+                timings.append((round(start, 3), round(cursor - pause_weight * scale, 3), []))
+            self.save_timings(timings, self.Timing.ESTIMATED)
 
     def save_timings(self, timings, timing):
         """Store [(start, end, words), …] for the sentences in order, then re-render."""
-        sentences = list(self.sentences.order_by("position"))
-        for sentence, (start, end, words) in zip(sentences, timings, strict=True):
-            sentence.start, sentence.end, sentence.words = start, end, words or []
-        Sentence.objects.bulk_update(sentences, ["start", "end", "words"], batch_size=500)
-        # A chapter that opens at a sentence starts when that sentence is spoken.
-        self.chapters.filter(sentence__start__isnull=False).update(
-            start=Subquery(Sentence.objects.filter(pk=OuterRef("sentence")).values("start"))
-        )
-        self.timing = timing
-        self.save(update_fields=["timing"])
-        self.render_transcript()
+        with self.writing():
+            sentences = list(self.sentences.order_by("position"))
+            for sentence, (start, end, words) in zip(sentences, timings, strict=True):
+                sentence.start, sentence.end, sentence.words = start, end, words or []
+            Sentence.objects.bulk_update(sentences, ["start", "end", "words"], batch_size=500)
+            # A chapter that opens at a sentence starts when that sentence is spoken.
+            self.chapters.filter(sentence__start__isnull=False).update(
+                start=Subquery(Sentence.objects.filter(pk=OuterRef("sentence")).values("start"))
+            )
+            self.timing = timing
+            self.save(update_fields=["timing"])
+            self.render_transcript()
 
     def render_transcript(self):
         """Store the transcript as pages show it; then tell the apps that annotate it (signals)."""
-        sentences = list(self.sentences.all())
-        mentions = (
-            Mention.objects.visible().filter(sentence__episode=self)
-            .select_related("term", "person").order_by("sentence_id", "start")
-        )
-        citations = (
-            Citation.objects.filter(sentence__episode=self)
-            .select_related("source", "sentence").order_by("sentence__position", "pk")
-        )
-        self.transcript_html = transcript_html(self, sentences, mentions, citations)
-        self.transcript_plain = self.plain_text()
-        self.transcript_rendered_at = timezone.now()
-        self.save(update_fields=["transcript_html", "transcript_plain", "transcript_rendered_at"])
-        transcript_rendered.send(sender=Episode, episode=self)
+        with self.writing():
+            sentences = list(self.sentences.all())
+            mentions = (
+                Mention.objects.visible().filter(sentence__episode=self)
+                .select_related("term", "person").order_by("sentence_id", "start")
+            )
+            citations = (
+                Citation.objects.filter(sentence__episode=self)
+                .select_related("source", "sentence").order_by("sentence__position", "pk")
+            )
+            self.transcript_html = transcript_html(self, sentences, mentions, citations)
+            self.transcript_plain = self.plain_text()
+            self.transcript_rendered_at = timezone.now()
+            self.save(update_fields=["transcript_html", "transcript_plain", "transcript_rendered_at"])
+            transcript_rendered.send(sender=Episode, episode=self)
 
     def plain_text(self):
         """The episode's words, a paragraph to a line."""

@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from django.db import transaction
-
 from episodes.timings.cuemap import CueMappingError, map_cues
 from episodes.timings.formats import MAX_TIMING_BYTES, TimingFormatError, read_timings, validate_cues
 from episodes.models import Episode
@@ -29,20 +27,33 @@ def import_timings(episode, data, filename, *, dry_run=False):
     try:
         cues = read_timings(data, filename)
         validate_cues(cues)
-        texts = list(episode.sentences.order_by("position").values_list("text", flat=True))
-        if not texts:
-            raise TimingImportError("The episode has no transcript to time; import the text first.")
-        mapping = map_cues(cues, texts)
     except TimingFormatError as error:  # already names the file and line
         raise TimingImportError(str(error)) from None
-    except CueMappingError as error:
-        raise TimingImportError(f"{filename}: {error}") from None
+    texts = sentence_texts(episode)
+    mapping = map_onto(cues, texts, filename)
     if not dry_run:
-        with transaction.atomic():
+        with episode.writing():
+            # Mapped before the lock, so as not to hold it for that; a transcript
+            # imported meanwhile means mapping again, onto what is there now.
+            if (now := sentence_texts(episode)) != texts:
+                mapping = map_onto(cues, now, filename)
             episode.save_timings(
                 [(t.start, t.end, t.words) for t in mapping.timings], Episode.Timing.TIMED
             )
     return mapping
+
+
+def sentence_texts(episode):
+    return list(episode.sentences.order_by("position").values_list("text", flat=True))
+
+
+def map_onto(cues, texts, filename):
+    if not texts:
+        raise TimingImportError("The episode has no transcript to time; import the text first.")
+    try:
+        return map_cues(cues, texts)
+    except CueMappingError as error:
+        raise TimingImportError(f"{filename}: {error}") from None
 
 
 def import_timings_file(episode, path, *, dry_run=False):

@@ -38,7 +38,8 @@
     trigger = link;
     openedByHover = byHover;
     link.setAttribute("aria-expanded", "true");
-    if (!popover.matches(":popover-open")) popover.showPopover();
+    // The link is the popover's source: a click on it is not a click outside (no light dismiss).
+    if (!popover.matches(":popover-open")) popover.showPopover({ source: link });
     place(link, popover);
     if (focus) popover.querySelector("a")?.focus();
   }
@@ -51,7 +52,7 @@
 
   function forget(popover) {
     // The popover closed (Escape, outside click, or close()): tidy up.
-    if (!trigger || popoverFor(trigger) !== popover) return;
+    if (!trigger || popoverFor(trigger) !== popover || popover.matches(":popover-open")) return;
     const link = trigger;
     trigger = null;
     link.setAttribute("aria-expanded", "false");
@@ -105,10 +106,18 @@
   document.addEventListener("click", (event) => {
     const link = triggerFrom(event);
     if (!link || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    // A second click on an open one follows the link; a first one opens it.
+    // A second click on an open one follows the link; a first one opens it. A click on one
+    // the pointer opened by hovering keeps it open (the page stays where it is).
     if (trigger === link && !openedByHover) return;
-    if (trigger === link && openedByHover && event.detail > 0 && event.pointerType !== "touch") return;
     event.preventDefault();
+    if (trigger === link) {
+      openedByHover = false;
+      clearTimeout(closeTimer);
+      // The pointer's press outside the popover light-dismissed it a moment ago: show it again.
+      const popover = popoverFor(link);
+      if (!popover.matches(":popover-open")) popover.showPopover({ source: link });
+      return;
+    }
     clearTimeout(openTimer);
     // detail is 0 for a click made with the keyboard (Enter): move focus inside.
     open(link, { focus: event.detail === 0 });
