@@ -104,7 +104,8 @@
     const width = tools.offsetWidth;
     const height = tools.offsetHeight;
     const dock = document.getElementById("player")?.offsetHeight || 0;
-    const left = Math.min(Math.max(gap, last.right - width), document.documentElement.clientWidth - width - gap);
+    // Under the passage's last line, from where that line of it starts.
+    const left = Math.min(Math.max(gap, last.left), document.documentElement.clientWidth - width - gap);
     let top = last.bottom + gap;
     if (top + height > window.innerHeight - dock && first.top - gap - height > 0) top = first.top - gap - height;
     tools.style.left = `${window.scrollX + left}px`;
