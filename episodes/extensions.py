@@ -18,7 +18,8 @@ class EpisodePagePart:
     reader_state: Callable
     # (request, episode, state, transcript HTML) -> context; "transcript" replaces the HTML.
     context: Callable
-    # Slot ("head", "header", "reading") -> template included there in episodes/episode_detail.html.
+    # Slot ("head", "header", "tools", "reading") -> template included there in episodes/episode_detail.html;
+    # "tools" is the floating toolbar for the sentence or words chosen in the transcript.
     templates: dict = field(default_factory=dict)
 
 

@@ -51,9 +51,9 @@ def group_by_letter(entries):
 
 @require_safe
 def home(request):
-    """The latest episodes and ways in by series, person or term."""
+    """What this is, the latest episode one click from playing, more episodes, and ways in by series, person or term."""
     context = {
-        "latest": Episode.objects.in_order("newest")[:5],
+        "latest": list(Episode.objects.in_order("newest")[:5]),  # the first is featured: one query for all
         "series_list": Series.objects.overview()[:12],
         "top_people": Person.objects.most_mentioned()[:10],
         "top_terms": Term.objects.most_mentioned()[:10],

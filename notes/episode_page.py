@@ -1,7 +1,7 @@
 """
-What the notes add to other apps' pages (registered in notes/apps.py): each
-paragraph's note badge and the note dialog on the episode page, and a group of
-search results.
+What the notes add to other apps' pages (registered in notes/apps.py): on the
+episode page each segment's note badge, the note control among the passage
+tools and the note dialog; and a group of search results.
 """
 
 import re
@@ -77,6 +77,7 @@ EPISODE_PAGE = EpisodePagePart(
     templates={
         "head": "notes/episode_head.html",
         "header": "notes/episode_header.html",
+        "tools": "notes/episode_tools.html",
         "reading": "notes/episode_dialog.html",
     },
 )

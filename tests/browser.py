@@ -49,12 +49,12 @@ def playwright_session():
 def launch(playwright, **options):
     """Chromium with a fresh profile of its own; returns (context, profile folder)."""
     profile = tempfile.mkdtemp(prefix="companion-chromium-")
+    options.setdefault("viewport", {"width": 1200, "height": 900})
     context = playwright.chromium.launch_persistent_context(
         profile,
         executable_path=str(CHROMIUM),
         headless=True,
         args=CHROMIUM_ARGS,
-        viewport={"width": 1200, "height": 900},
         **options,
     )
     return context, profile
@@ -77,13 +77,35 @@ def no_script_page(playwright_session):
     shutil.rmtree(profile, ignore_errors=True)
 
 
+def problems_of(page):
+    """A list that fills with the page's console errors and uncaught exceptions (CSP violations among them)."""
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
+# A phone: its width and height, a touch screen, and the mobile viewport rules.
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+@pytest.fixture
+def phone_page(playwright_session):
+    """A tab in a browser set up as a phone (390×844, touch), failing the test on any console error."""
+    context, profile = launch(playwright_session, **PHONE)
+    page = context.new_page()
+    problems = problems_of(page)
+    yield page
+    context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+    assert problems == [], f"Browser reported errors: {problems}"
+
+
 @pytest.fixture
 def page(browser_context):
     """A fresh tab that fails the test on any console error or CSP violation."""
     page = browser_context.new_page()
-    problems = []
-    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = problems_of(page)
     yield page
     page.close()
     assert problems == [], f"Browser reported errors: {problems}"

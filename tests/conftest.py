@@ -182,6 +182,7 @@ from tests.browser import (  # noqa: E402,F401
     chromium_available,
     no_script_page,
     page,
+    phone_page,
     playwright_session,
 )
 

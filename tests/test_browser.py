@@ -12,7 +12,7 @@ EPISODE = "/episodes/138-the-great-purges/"
 
 def test_episode_138_opens_with_its_transcript(site, page):
     page.goto(site + "/")
-    page.get_by_role("link", name="The Great Purges").click()
+    page.get_by_role("link", name="The Great Purges", exact=True).click()
     page.wait_for_url(re.compile(EPISODE))
     assert page.locator("h1").inner_text() == "The Great Purges"
     assert page.locator(".sentence").count() > 100

@@ -415,8 +415,10 @@ def test_home_shows_the_latest_episodes_first(client):
     for number in range(1, 9):
         make_episode(number=number, title=f"Number {number}")
     html = get(client, "/")
-    latest = html[html.index("Latest episodes"):html.index("All episodes")]
-    assert titles(latest) == ["Number 8", "Number 7", "Number 6", "Number 5", "Number 4"]
+    featured = html[html.index('class="show-hero"'):html.index("More episodes")]
+    assert re.findall(r'<h2 class="featured-title"><a href="/episodes/[^"]+/">([^<]+)</a>', featured) == ["Number 8"]
+    more = html[html.index("More episodes"):html.index("All episodes")]
+    assert titles(more) == ["Number 7", "Number 6", "Number 5", "Number 4"]
 
 
 def test_home_offers_ways_in_by_series_person_and_term(client, timed):

@@ -359,6 +359,35 @@ def open_note_dialog(page):
     expect(page.locator("#note-dialog")).to_be_visible()
 
 
+def open_passage_tools(page):
+    """A sentence reached by keyboard, with its tools beside it."""
+    page.get_by_role("switch", name="Show all names").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#passage-tools")).to_be_visible()
+
+
+def open_player_sheet(page):
+    """On a phone: the player's sheet (copy link, download) open over the page."""
+    page.wait_for_function("() => document.getElementById('audio').readyState >= 1")
+    page.get_by_role("button", name=re.compile("^More")).click()
+    expect(page.get_by_role("button", name="Copy link to this moment")).to_be_visible()
+
+
+def open_now_strip(page):
+    """On a phone, while listening: the Now strip above the player opened to its whole list."""
+    start_playing(page)
+    page.evaluate("document.getElementById('audio').pause()")
+    page.locator("#now .now-toggle").click()
+    expect(page.locator("#now .now-list li").nth(1)).to_be_visible()
+
+
+def open_site_menu(page):
+    """On a phone: the header's menu open."""
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("link", name="Timeline")).to_be_visible()
+
+
 def send_back_with_errors(fields):
     """Fill the page's form so the server sends it back with errors shown."""
     def send(page):
@@ -376,6 +405,10 @@ STATES = {
     "all names shown": show_all_names,
     "playing": start_playing,
     "note dialog open": open_note_dialog,
+    "passage tools shown": open_passage_tools,
+    "player sheet open": open_player_sheet,
+    "Now strip open": open_now_strip,
+    "site menu open": open_site_menu,
     "wrong password": send_back_with_errors({"username": "reader", "password": "not the password"}),
     "passwords differ": send_back_with_errors(
         {"username": "newcomer", "password1": "a long listening password", "password2": "another one entirely"}
@@ -383,14 +416,19 @@ STATES = {
 }
 
 
-def visits(demo):
-    """Every page, then the episode page in the states only a browser reaches."""
+def visits(demo, phone=False):
+    """Every page, then the episode page in the states only a browser reaches (and those only a phone has)."""
     yield from ((url, who, None) for url, who in pages(demo))
     yield EPISODE, None, "popover open"
     yield EPISODE, None, "citation preview open"
     yield EPISODE, None, "all names shown"
     yield EPISODE, None, "playing"
     yield EPISODE, "reader", "note dialog open"
+    yield EPISODE, "reader", "passage tools shown"
+    if phone:
+        yield EPISODE, None, "player sheet open"
+        yield EPISODE, None, "Now strip open"
+        yield "/", None, "site menu open"
     yield "/accounts/login/", None, "wrong password"
     yield "/accounts/signup/", None, "passwords differ"
 
@@ -433,7 +471,7 @@ def test_axe_finds_no_violations_on_any_page(demo, page, width, schemes):
     page.emulate_media(color_scheme=schemes[0])
     found = {}
     try:
-        for url, who, state in visits(demo):
+        for url, who, state in visits(demo, phone=width < 600):
             sign_in(page, demo, who)
             response = page.goto(demo["url"] + url)
             assert response.status == 200, url

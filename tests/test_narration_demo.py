@@ -18,7 +18,7 @@ def test_the_demo_is_narrated_with_exact_timings_and_labelled(client):
     assert episode.sentences.filter(start__isnull=True).count() == 0
     assert episode.sentences.exclude(words=[]).count() == episode.sentences.count()
     html = client.get(episode.get_absolute_url()).content.decode()
-    assert "Synthetic narration — replace with the episode’s audio." in html
+    assert "Computer-read demo narration" in html  # for a listener; what to replace is for editors
     assert 'src="/episodes/138-the-great-purges/audio/"' in html
 
 

@@ -468,4 +468,4 @@ def test_a_synthetic_narration_is_said_to_be_one(client, show):
 
 def test_the_episode_page_links_the_html_transcript(client, show):
     html = client.get("/episodes/138-the-great-purges/").content.decode()
-    assert '<a href="/episodes/138-the-great-purges/transcript.html" type="text/html">HTML</a>' in html
+    assert '<a href="/episodes/138-the-great-purges/transcript.html" type="text/html">Web page (HTML)</a>' in html

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from ..reverse_cache import cached_reverse
+from ..splitter import split_sentences
 from .search_fields import search_document, search_names
 
 
@@ -110,6 +111,11 @@ class Term(Entity):
     def get_absolute_url(self):
         return cached_reverse("episodes:term_detail", self.slug)
 
+    @property
+    def gist(self):
+        """The definition's first sentence: one line beside the name in the player's Now panel."""
+        return next(iter(split_sentences(self.definition)), "")
+
 
 class Person(Entity):
     full_name = models.CharField(max_length=300, blank=True)
@@ -133,6 +139,11 @@ class Person(Entity):
 
     def get_absolute_url(self):
         return cached_reverse("episodes:person_detail", self.slug)
+
+    @property
+    def gist(self):
+        """The one-line role, as the Now panel shows it beside the name."""
+        return self.role
 
     @property
     def life_years(self):

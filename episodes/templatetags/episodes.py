@@ -22,3 +22,12 @@ def moment_parameter(seconds):
 def cached_url(viewname, *args):
     """{% url %} for the links every page repeats, remembered (episodes/reverse_cache.py)."""
     return cached_reverse(viewname, *args)
+
+
+@register.filter
+def listening_time(duration):
+    """A running time as a listener reads it: "18 min", "1 h 05 min" (a timedelta)."""
+    minutes = round(duration.total_seconds() / 60)
+    if minutes < 60:
+        return f"{max(minutes, 1)} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"

@@ -1,6 +1,6 @@
 // Discussion notes, as an enhancement: without this file every note form still
-// posts and redirects back. With it: an "Add a note" button beside a selection
-// (or a focused sentence) in the transcript, the note <dialog>, live character
+// posts and redirects back. With it: "Add a note" among the passage tools (for
+// a selection or a sentence in the transcript), the note <dialog>, live character
 // counters, and htmx's error answers shown in #flash. User content never goes
 // through innerHTML here: htmx swaps HTML the server rendered and sanitised,
 // and this file only sets textContent, attributes and form values.
@@ -40,19 +40,20 @@
 
   countAll(document);
 
-  // ---- the episode page: notes on a selection ------------------------------
+  // ---- the episode page: notes on a passage ---------------------------------
+  // The "Add a note" button sits among the passage tools (static/js/transcript.js),
+  // which show it under a text selection in the transcript or under the sentence
+  // reached by keyboard or clicked, and name that passage in data-first/data-last.
   const transcript = document.getElementById("transcript");
   const trigger = document.querySelector("[data-note-trigger]");
-  if (!transcript || !trigger) return;
+  if (!transcript || !trigger || trigger.tagName !== "BUTTON") return; // signed out: a link to log in
+  const tools = document.getElementById("passage-tools");
   const dialog = document.getElementById("note-dialog");
   const sentences = [...transcript.querySelectorAll(".sentence")];
-  // Positioned against the page (no ancestor is positioned), inside the main landmark.
-  document.getElementById("main").append(trigger);
-  let chosen = null; // {first, last, exact, start, label, sentence, kind}
   let returnTo = null;
 
-  // A sentence's words as the server stores them: no citation markers, times, badges or buttons.
-  const IGNORED = ".fnref, .note-badge, .segment-time, button";
+  // A sentence's words as the server stores them: no citation markers, times or badges.
+  const IGNORED = ".fnref, .note-badge, .segment-time";
   function plainText(node) {
     const copy = node.cloneNode(true);
     copy.querySelectorAll(IGNORED).forEach((element) => element.remove());
@@ -90,81 +91,18 @@
       before.setEnd(range.startContainer, range.startOffset);
       start += plainText(before.cloneContents()).length + (raw.length - raw.trimStart().length);
     }
-    const rects = range.getClientRects();
-    return {
-      kind: "selection",
-      first: first.dataset.position,
-      last: touched.at(-1).dataset.position,
-      exact,
-      start,
-      label: exact,
-      sentence: first,
-      rect: rects.length ? rects[rects.length - 1] : range.getBoundingClientRect(),
-    };
+    return { first: first.dataset.position, last: touched.at(-1).dataset.position, exact, start, label: exact, sentence: first };
   }
 
   function fromSentence(sentence) {
-    const rects = sentence.getClientRects();
-    return {
-      kind: "sentence",
-      first: sentence.dataset.position,
-      last: sentence.dataset.position,
-      exact: "",
-      start: "",
-      label: plainText(sentence).replace(/\s+/g, " ").trim(),
-      sentence,
-      rect: rects.length ? rects[rects.length - 1] : sentence.getBoundingClientRect(),
-    };
+    const position = sentence.dataset.position;
+    const label = plainText(sentence).replace(/\s+/g, " ").trim();
+    return { first: position, last: position, exact: "", start: "", label, sentence };
   }
 
-  function show(anchor) {
-    chosen = anchor;
-    trigger.hidden = false;
-    const gap = 8;
-    const width = trigger.offsetWidth;
-    const left = Math.min(anchor.rect.right - width / 2, document.documentElement.clientWidth - width - gap);
-    trigger.style.left = `${window.scrollX + Math.max(gap, left)}px`;
-    trigger.style.top = `${window.scrollY + anchor.rect.bottom + 6}px`;
-  }
-
-  function hide() {
-    chosen = null;
-    trigger.hidden = true;
-  }
-
-  function followSelection() {
-    const anchor = fromSelection();
-    if (anchor) show(anchor);
-    else if (chosen?.kind === "selection" && document.activeElement !== trigger) hide();
-  }
-
-  let selectionTimer = 0;
-  document.addEventListener("selectionchange", () => {
-    clearTimeout(selectionTimer);
-    selectionTimer = setTimeout(followSelection, 120);
-  });
-  document.addEventListener("mouseup", () => setTimeout(followSelection, 0));
-  document.addEventListener("keyup", (event) => {
-    if (event.key === "Escape" && !dialog?.open) hide();
-    else if (event.shiftKey) followSelection();
-  });
-
-  // No selection: a focused or clicked sentence is the passage.
-  transcript.addEventListener("focusin", (event) => {
-    const sentence = event.target.closest?.(".sentence");
-    if (sentence && window.getSelection().isCollapsed) show(fromSentence(sentence));
-  });
-  transcript.addEventListener("click", (event) => {
-    const sentence = event.target.closest(".sentence");
-    if (sentence && !event.target.closest("a, button") && window.getSelection().isCollapsed) {
-      show(fromSentence(sentence));
-    }
-  });
-
-  if (trigger.tagName !== "BUTTON") return; // signed out: the trigger is a link to log in
-
-  trigger.addEventListener("mousedown", (event) => event.preventDefault()); // keep the selection
   trigger.addEventListener("click", () => {
+    const sentence = document.getElementById(`s-${tools?.dataset.first}`);
+    const chosen = fromSelection() || (sentence && fromSentence(sentence));
     if (chosen) open(chosen);
   });
 
@@ -184,7 +122,7 @@
     setValue(form, "start", anchor.start);
     form.querySelector("[data-note-quote]").textContent = anchor.label;
     returnTo = anchor.sentence;
-    hide();
+    if (tools) tools.hidden = true;
     dialog.showModal();
     form.querySelector("textarea").focus();
   }
@@ -217,6 +155,7 @@
       badge.className = "note-badge";
       badge.dataset.segment = segment.id.slice("seg-".length);
       badge.href = `${created.dataset.notesUrl}?passage=${first}-${last}`;
+      badge.tabIndex = -1; // reached from its segment's first sentence, not by Tab (static/js/transcript.js)
       segment.prepend(badge);
     }
     badge.textContent = String(count);

@@ -1,9 +1,11 @@
 // The read-along player. Without this script the page has the browser's own
-// audio controls and a plain transcript; with it, our control bar drives the
-// same <audio> element, the sentence being spoken is marked
-// (aria-current="true") and kept in view, a click or Enter on a sentence
-// seeks there, a segment's time plays from there, and the "Now" panel lists
-// the segment's terms and people.
+// audio controls (in the bar at the foot of the window) and a plain
+// transcript; with it, our control bar drives the same <audio> element, the
+// sentence being spoken is marked (aria-current="true") and kept in the
+// reading zone of the window, a click or Enter on a sentence seeks there, a
+// segment's time plays from there, and the "Now" panel names the people and
+// terms of the sentence being read, each with a line about it, then the rest
+// of its segment's. On a phone that panel is a strip above the player.
 (() => {
   "use strict";
 
@@ -21,19 +23,19 @@
   const elapsed = $("[data-elapsed]");
   const total = $("[data-total]");
   const status = $("[data-status]");
-  const nowPanel = document.getElementById("now");
-  const nowList = nowPanel?.querySelector(".now-list");
-  const nowEmpty = nowPanel?.querySelector(".now-empty");
+  const transcript = document.getElementById("transcript");
+  const tools = document.getElementById("passage-tools");
 
   const sentences = Array.from(document.querySelectorAll(".sentence[data-start]"));
   const starts = Float64Array.from(sentences, (s) => Number(s.dataset.start));
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+  const phone = window.matchMedia("(max-width: 40rem)");
   const storageKey = `companion:position:${player.dataset.slug}`;
 
   let current = -1;
-  let currentSegment = null;
   let following = true;
-  let autoScrolling = false;
+  let autoScrolling = false; // the page is scrolling because we asked it to
+  let autoScrollStarted = 0;
   let lastSecond = -1;
   let words = null; // {position: [[charStart, charEnd, tStart, tEnd], …]}
   let lastSaved = 0;
@@ -79,7 +81,9 @@
         const sentence = sentences[index];
         sentence.setAttribute("aria-current", "true");
         if (following) keepInView(sentence);
-        updateNow(sentence.closest(".segment"));
+        updateNow(sentence);
+        // static/js/transcript.js moves the transcript's tab stop here while the reader is elsewhere.
+        transcript?.dispatchEvent(new CustomEvent("reading", { detail: sentence }));
       }
     }
     markWord(t);
@@ -92,20 +96,24 @@
     }
   }
 
-  // Whether a sentence is in view comes from an IntersectionObserver, and the
-  // scroll itself waits for the next frame: an update never forces layout.
-  const visible = new Set();
+  // ---- the reading zone ---------------------------------------------------
+  // The sentence being read stays between 15% and 55% of the window's height,
+  // clear of the player at the foot, at any speed: once it leaves that band
+  // the page brings its first line to a fifth of the way down (the sentence's
+  // scroll-margin-top). Whether it is in the band comes from an
+  // IntersectionObserver, and the scroll waits for the next frame: an update
+  // never forces layout.
+  const inZone = new Set();
   let scrollTarget = null;
   let scrollFrame = 0;
 
-  function watchVisibility() {
-    const bottom = player.offsetHeight + 24; // measured once, not per update
+  function watchZone() {
     const observer = new IntersectionObserver((entries) => {
       for (const entry of entries) {
-        if (entry.isIntersecting) visible.add(entry.target);
-        else visible.delete(entry.target);
+        if (entry.isIntersecting) inZone.add(entry.target);
+        else inZone.delete(entry.target);
       }
-    }, { rootMargin: `-72px 0px -${bottom}px 0px` });
+    }, { rootMargin: "-15% 0px -45% 0px" });
     for (const sentence of sentences) observer.observe(sentence);
   }
 
@@ -114,10 +122,10 @@
     if (scrollFrame) return;
     scrollFrame = requestAnimationFrame(() => {
       scrollFrame = 0;
-      if (!following || visible.has(scrollTarget)) return;
+      if (!following || inZone.has(scrollTarget)) return;
       autoScrolling = true;
-      scrollTarget.scrollIntoView({ block: "center", behavior: reducedMotion.matches ? "instant" : "smooth" });
-      if (reducedMotion.matches) autoScrolling = false;
+      autoScrollStarted = performance.now();
+      scrollTarget.scrollIntoView({ block: "start", behavior: reducedMotion.matches ? "instant" : "smooth" });
     });
   }
 
@@ -136,46 +144,90 @@
 
   window.addEventListener("wheel", stopFollowing, { passive: true });
   window.addEventListener("touchmove", stopFollowing, { passive: true });
-  window.addEventListener("scrollend", () => { autoScrolling = false; });
+  // A smooth scroll cut short by the next one ends too: that end is not ours to count.
+  window.addEventListener("scrollend", () => {
+    if (reducedMotion.matches || performance.now() - autoScrollStarted > 100) autoScrolling = false;
+  });
   window.addEventListener("scroll", () => { if (!autoScrolling) stopFollowing(); }, { passive: true });
 
-  // ---- the Now panel -------------------------------------------------------
-  // Each segment's list is built once and kept: seeking back and forth allocates nothing.
-  const nowItems = new WeakMap();
+  // ---- the Now panel ------------------------------------------------------
+  // One list item per entry, built the first time it is named and then only
+  // moved between the two lists; each sentence's pair of lists is worked out
+  // once. Not a live region: it changes every few seconds, under the voice.
+  const nowPanel = document.getElementById("now");
+  const nowHere = nowPanel?.querySelector(".now-sentence");
+  const nowRest = nowPanel?.querySelector(".now-segment");
+  const nowRestHeading = nowPanel?.querySelector(".now-rest-heading");
+  const nowEmpty = nowPanel?.querySelector(".now-empty");
+  const nowToggle = nowPanel?.querySelector(".now-toggle");
+  const NAMED = "a.mention[data-popover], .mention-repeat[data-entity]";
+  const entryItems = new Map(); // popover id -> <li>
+  const nowLists = new WeakMap(); // sentence -> [items named in it, the rest of its segment's]
+  let nowFor = null;
 
-  function updateNow(segment) {
-    if (!nowList || segment === currentSegment) return;
-    currentSegment = segment;
-    let items = segment ? nowItems.get(segment) : [];
-    if (!items) {
-      items = nowItemsOf(segment);
-      nowItems.set(segment, items);
-    }
-    nowList.replaceChildren(...items);
-    nowEmpty.hidden = items.length > 0;
-    if (!items.length) nowEmpty.textContent = "No glossary terms or people in this passage.";
+  const namedIn = (element) =>
+    Array.from(new Set(Array.from(element.querySelectorAll(NAMED), (name) => name.dataset.popover || name.dataset.entity)));
+
+  function entryItem(id) {
+    let item = entryItems.get(id);
+    if (item) return item;
+    const popover = document.getElementById(id);
+    const link = document.createElement("a");
+    link.className = `mention mention-${id.split("-")[1]}`;
+    link.href = popover?.querySelector("p:last-child a")?.getAttribute("href") || "#";
+    link.dataset.popover = id;
+    link.setAttribute("aria-haspopup", "dialog");
+    link.setAttribute("aria-expanded", "false");
+    link.setAttribute("aria-controls", id);
+    link.textContent = popover?.querySelector(".popover-title strong")?.textContent || id;
+    const gist = document.createElement("span");
+    gist.className = "now-gist";
+    gist.textContent = popover?.dataset.gist || "";
+    item = document.createElement("li");
+    item.append(link, " ", gist);
+    entryItems.set(id, item);
+    return item;
   }
 
-  function nowItemsOf(segment) {
-    const seen = new Set();
-    const items = [];
-    for (const mention of segment.querySelectorAll("a.mention[data-popover]")) {
-      const id = mention.dataset.popover;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const title = document.getElementById(`${id}-title`);
-      const item = document.createElement("li");
-      const link = document.createElement("a");
-      link.className = mention.className;
-      link.href = mention.getAttribute("href");
-      link.dataset.popover = id;
-      link.textContent = title?.querySelector("strong")?.textContent || mention.textContent;
-      link.setAttribute("aria-haspopup", "dialog");
-      item.append(link);
-      items.push(item);
+  function listsFor(sentence) {
+    let lists = nowLists.get(sentence);
+    if (!lists) {
+      const here = namedIn(sentence);
+      const segment = sentence.closest(".segment");
+      const rest = segment ? namedIn(segment).filter((id) => !here.includes(id)) : [];
+      lists = [here.map(entryItem), rest.map(entryItem)];
+      nowLists.set(sentence, lists);
     }
-    return items;
+    return lists;
   }
+
+  function updateNow(sentence) {
+    if (!nowPanel || sentence === nowFor) return;
+    nowFor = sentence;
+    const [here, rest] = listsFor(sentence);
+    nowHere.replaceChildren(...here);
+    nowRest.replaceChildren(...rest);
+    nowRestHeading.hidden = rest.length === 0;
+    nowEmpty.hidden = here.length + rest.length > 0;
+    if (!nowEmpty.hidden) nowEmpty.textContent = "No people or terms named in this passage.";
+    nowToggle.textContent = `All ${here.length + rest.length}`;
+    nowPanel.classList.toggle("has-more", here.length + rest.length > 1);
+  }
+
+  // On a phone the panel is a strip in the player's bar, showing the first entry; "All" opens the rest.
+  const layout = nowPanel?.parentElement;
+  function placeNow() {
+    if (!nowPanel) return;
+    if (phone.matches) player.prepend(nowPanel);
+    else layout.append(nowPanel);
+    nowToggle.hidden = !phone.matches;
+  }
+
+  nowToggle?.addEventListener("click", () => {
+    const open = nowToggle.getAttribute("aria-expanded") !== "true";
+    nowToggle.setAttribute("aria-expanded", String(open));
+    nowPanel.classList.toggle("open", open);
+  });
 
   // ---- the current word (CSS Custom Highlight API, no DOM changes) -------
   const wordHighlight = window.Highlight && CSS.highlights ? new Highlight() : null;
@@ -249,8 +301,7 @@
   }
 
   function setSpeed(step) {
-    const options = Array.from(speed.options);
-    const index = Math.max(0, Math.min(options.length - 1, speed.selectedIndex + step));
+    const index = Math.max(0, Math.min(speed.options.length - 1, speed.selectedIndex + step));
     speed.selectedIndex = index;
     audio.playbackRate = Number(speed.value);
     announce(`Speed ${speed.value}×`);
@@ -269,11 +320,16 @@
     return url.toString();
   }
 
-  async function copyMoment(sentence) {
+  async function copyMoment(sentence, button) {
     const link = momentLink(sentence);
     try {
       await navigator.clipboard.writeText(link);
       announce(`Link copied: ${link}`);
+      if (button) {
+        const label = button.textContent;
+        button.textContent = "Link copied";
+        setTimeout(() => { button.textContent = label; }, 2000);
+      }
     } catch {
       window.history.replaceState(null, "", link);
       announce(`Copy this link from the address bar: ${link}`);
@@ -289,6 +345,7 @@
   audio.addEventListener("play", () => {
     toggleButton.textContent = "❚❚";
     toggleButton.setAttribute("aria-label", "Pause");
+    resumeButton.hidden = true;
     loadWords();
     if (!frame) frame = requestAnimationFrame(tick);
   });
@@ -297,6 +354,7 @@
     toggleButton.setAttribute("aria-label", "Play");
     savePosition(true);
   });
+  audio.addEventListener("ended", forgetPosition);
   audio.addEventListener("timeupdate", () => {
     if (audio.paused) sync(audio.currentTime);
     savePosition(false);
@@ -311,15 +369,15 @@
 
   // ---- the control bar --------------------------------------------------------
   player.addEventListener("click", (event) => {
-    const action = event.target.closest("[data-action]")?.dataset.action;
+    const button = event.target.closest("[data-action]");
+    const action = button?.dataset.action;
     if (action === "toggle") toggle();
     else if (action === "back") seekTo(audio.currentTime - 15);
     else if (action === "forward") seekTo(audio.currentTime + 30);
-    else if (action === "copy") copyMoment(null);
+    else if (action === "copy") copyMoment(null, button);
     else if (action === "follow") follow();
     else if (action === "resume") {
       seekTo(Number(resumeButton.dataset.position));
-      resumeButton.hidden = true;
       audio.play().catch(() => {});
     }
   });
@@ -327,24 +385,14 @@
   speed.addEventListener("change", () => { audio.playbackRate = Number(speed.value); });
 
   // ---- sentences: click, tap or Enter seeks there ---------------------------
-  const momentButton = document.createElement("button");
-  momentButton.type = "button";
-  momentButton.className = "moment-link";
-  momentButton.textContent = "Copy link to this moment";
-  momentButton.addEventListener("click", (event) => {
-    event.stopPropagation();
-    copyMoment(momentButton.previousElementSibling);
-  });
-
   function seekToSentence(sentence) {
     following = true;
     followButton.hidden = true;
     seekTo(Number(sentence.dataset.start));
-    sentence.after(momentButton);
   }
 
-  for (const sentence of sentences) sentence.tabIndex = 0;
   document.addEventListener("click", (event) => {
+    if (event.defaultPrevented) return; // e.g. a tap that only closed a preview (static/js/popovers.js)
     // A segment's time (a ?t= link without this script) plays from there, in place.
     const time = event.target.closest?.("a.segment-time");
     if (time && !(event.metaKey || event.ctrlKey || event.shiftKey || event.altKey)) {
@@ -359,32 +407,38 @@
     if (!sentence || event.target.closest("a, button") || window.getSelection().toString()) return;
     seekToSentence(sentence);
   });
-  document.addEventListener("focusin", (event) => {
-    if (event.target.matches?.(".sentence[data-start]")) event.target.after(momentButton);
+
+  // The passage tools' "Copy link to this moment": the first sentence of the passage chosen.
+  tools?.addEventListener("click", (event) => {
+    const button = event.target.closest('[data-passage-action="copy-moment"]');
+    const sentence = button && document.getElementById(`s-${tools.dataset.first}`);
+    if (sentence?.dataset.start) copyMoment(sentence, button);
   });
 
-  // ---- keyboard shortcuts (never while typing) ------------------------------
+  // ---- keyboard shortcuts: only with focus in the player or the transcript (WCAG 2.1.4) ----
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
     const target = event.target;
-    if (target.closest("input, select, textarea, [contenteditable], [popover]")) return;
+    const where = player.contains(target) ? "player" : transcript?.contains(target) ? "transcript" : null;
+    if (!where || target.closest("textarea, [contenteditable], [popover]:not(.player-sheet)")) return;
+    const native = target.closest("select, input[type=range]"); // they use arrows themselves
     if (event.key === "Enter" && target.matches(".sentence[data-start]")) {
       event.preventDefault();
       seekToSentence(target);
-    } else if (event.key === " " && !target.closest("button, a, summary")) {
+    } else if (event.key === " " && !target.closest("button, a, summary, select")) {
       event.preventDefault();
       toggle();
-    } else if (event.key === "ArrowLeft") {
-      event.preventDefault();
-      seekTo(audio.currentTime - 15);
-    } else if (event.key === "ArrowRight") {
-      event.preventDefault();
-      seekTo(audio.currentTime + 30);
     } else if (event.key === "[") {
       setSpeed(-1);
     } else if (event.key === "]") {
       setSpeed(1);
-    } else if (["PageUp", "PageDown", "ArrowUp", "ArrowDown", "Home", "End"].includes(event.key)) {
+    } else if (where === "player" && !native && event.key === "ArrowLeft") {
+      event.preventDefault();
+      seekTo(audio.currentTime - 15);
+    } else if (where === "player" && !native && event.key === "ArrowRight") {
+      event.preventDefault();
+      seekTo(audio.currentTime + 30);
+    } else if (where === "transcript" && ["PageUp", "PageDown", "ArrowUp", "ArrowDown", "Home", "End"].includes(event.key)) {
       stopFollowing();
     }
   });
@@ -408,7 +462,7 @@
     }
   }
 
-  // ---- remembering where the listener was -----------------------------------
+  // ---- remembering where the listener was (the home page offers it too) -------
   function savePosition(now) {
     const stamp = Date.now();
     if (!now && stamp - lastSaved < 5000) return;
@@ -416,30 +470,49 @@
     try { localStorage.setItem(storageKey, String(Math.floor(audio.currentTime))); } catch { /* private mode */ }
   }
 
+  function forgetPosition() {
+    try { localStorage.removeItem(storageKey); } catch { /* private mode */ }
+  }
+
   function offerResume() {
     let saved = 0;
     try { saved = Number(localStorage.getItem(storageKey)) || 0; } catch { /* private mode */ }
     if (saved < 10) return;
     resumeButton.dataset.position = String(saved);
-    resumeButton.textContent = `Resume at ${clock(saved)}`;
+    resumeButton.textContent = `Continue at ${clock(saved)}`;
     resumeButton.hidden = false;
   }
 
   // ---- start ------------------------------------------------------------------
   audio.controls = false;
   controls.hidden = false;
-  watchVisibility();
-  if (nowPanel && sentences.length) nowPanel.hidden = false;
+  watchZone();
+  if (nowPanel && sentences.length) {
+    nowPanel.hidden = false;
+    placeNow();
+    phone.addEventListener("change", placeNow);
+  }
   document.body.classList.add("has-player");
+  // The page keeps clear of the bar at the foot of the window, however tall it grows.
+  new ResizeObserver(() => {
+    document.documentElement.style.setProperty("--dock-height", `${player.offsetHeight}px`);
+  }).observe(player);
 
-  const hashMoment = /^#t=([\d:.]+)/.exec(window.location.hash);
-  const moment = hashMoment ? parseMoment(hashMoment[1]) : player.dataset.moment ? Number(player.dataset.moment) : null;
+  // #t=754 (a media fragment) opens at a moment, like ?t=; #play, from the home page's Listen, starts playing.
+  const fragment = new URLSearchParams(window.location.hash.slice(1));
+  const moment = fragment.has("t") ? parseMoment(fragment.get("t")) : player.dataset.moment ? Number(player.dataset.moment) : null;
   if (moment !== null && sentences.length) {
     if (audio.readyState >= 1) audio.currentTime = moment;
     else audio.addEventListener("loadedmetadata", () => { audio.currentTime = moment; }, { once: true });
     sync(moment);
   } else {
     offerResume();
+  }
+  if (fragment.has("play")) {
+    const rest = window.location.hash.slice(1).split("&").filter((part) => part !== "play").join("&");
+    window.history.replaceState(null, "", rest ? `#${rest}` : window.location.pathname + window.location.search);
+    // A browser that refuses to play before a click on this page leaves Play focused, one key away.
+    audio.play().catch(() => toggleButton.focus());
   }
 
   // For the benchmark and tests: the same update the player runs each frame.

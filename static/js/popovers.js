@@ -4,6 +4,11 @@
 // quoted words), on hover, on tap, and on keyboard focus + Enter, without
 // moving the page, so following along goes on. The popover attribute gives us
 // the top layer, Escape, outside-click dismissal and "one at a time" for free.
+//
+// No side effects: hovering opens and closes a preview and changes nothing
+// else (no focus, no attribute left behind); only opening by keyboard moves
+// focus, into the preview and back to its link; and a tap or click outside an
+// open popover only closes it (it doesn't also seek to the sentence under it).
 (() => {
   "use strict";
 
@@ -11,6 +16,7 @@
   const HOVER_CLOSE_MS = 300;
   let trigger = null; // the link whose popover is open
   let openedByHover = false;
+  let focusMoved = false; // opened by keyboard: focus went into the popover
   let openTimer = 0;
   let closeTimer = 0;
 
@@ -37,6 +43,7 @@
     if (trigger && trigger !== link) close();
     trigger = link;
     openedByHover = byHover;
+    focusMoved = focus;
     link.setAttribute("aria-expanded", "true");
     // The link is the popover's source: a click on it is not a click outside (no light dismiss).
     if (!popover.matches(":popover-open")) popover.showPopover({ source: link });
@@ -56,9 +63,12 @@
     const link = trigger;
     trigger = null;
     link.setAttribute("aria-expanded", "false");
-    if (popover.contains(document.activeElement) || document.activeElement === document.body) {
+    popover.removeAttribute("style"); // placed afresh each time it opens
+    const focusWasInside = popover.contains(document.activeElement) || document.activeElement === document.body;
+    if (focusMoved && focusWasInside) {
       link.focus({ preventScroll: true }); // never move the page: following may have scrolled on
     }
+    focusMoved = false;
   }
 
   function init() {
@@ -122,6 +132,22 @@
     // detail is 0 for a click made with the keyboard (Enter): move focus inside.
     open(link, { focus: event.detail === 0 });
   });
+
+  // A press outside an open popover (not a hover preview) only closes it: the click
+  // it ends in is dropped before any other listener (and the focus it would give) sees it.
+  let dismissing = false;
+  window.addEventListener("pointerdown", (event) => {
+    const open = document.querySelector(":popover-open");
+    dismissing = Boolean(open) && !open.contains(event.target) && !(trigger && openedByHover)
+      && !(trigger && trigger.contains(event.target)) && !event.target.closest?.("[popovertarget]");
+  }, true);
+  window.addEventListener("mousedown", (event) => { if (dismissing) event.preventDefault(); }, true);
+  window.addEventListener("click", (event) => {
+    if (!dismissing) return;
+    dismissing = false;
+    event.preventDefault();
+    event.stopPropagation();
+  }, true);
 
   const reposition = () => {
     if (trigger) place(trigger, popoverFor(trigger));
