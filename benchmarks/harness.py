@@ -36,6 +36,13 @@ def manage(env, *args):
                    stdout=subprocess.DEVNULL)
 
 
+def load_demo_site(env):
+    """Migrate the throw-away database, load the demo (no narration) and collect static files."""
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_demo", "--no-narration")
+    manage(env, "collectstatic", "--noinput")
+
+
 def postgres_reachable(server=PG_SERVER):
     try:
         import psycopg
@@ -109,14 +116,19 @@ def stop_with_parent():
 
 
 class Server:
-    """gunicorn with the project's gunicorn.conf.py; stderr to log_path when given."""
+    """
+    gunicorn with the project's gunicorn.conf.py; stderr to log_path when given.
+    app names another WSGI application under the same settings (a module in
+    benchmarks/, e.g. the bare reference app), answering ready_path once up.
+    """
 
-    def __init__(self, env, workers, log_path=None):
+    def __init__(self, env, workers, log_path=None, app="companion.wsgi", ready_path="/healthz"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "ab") if log_path else None
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "companion.wsgi", "--config", "gunicorn.conf.py",
+            [PYTHON, "-m", "gunicorn", app, "--config", "gunicorn.conf.py",
+             "--pythonpath", str(ROOT / "benchmarks"),
              "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
             stderr=self.log or subprocess.DEVNULL, preexec_fn=stop_with_parent(),
@@ -124,7 +136,7 @@ class Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=1)
+                urllib.request.urlopen(self.url + ready_path, timeout=1)
                 return
             except OSError:
                 time.sleep(0.2)
@@ -153,6 +165,18 @@ class Server:
             except FileNotFoundError:  # it just exited
                 pass
         return pids
+
+    def cpu_seconds(self):
+        """CPU time of the master and its workers so far, recycled workers included."""
+        total = 0
+        for pid, own in [(self.process.pid, True), *((pid, False) for pid in self.worker_pids())]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:  # it just exited: the master's cutime has it
+                continue
+            # utime, stime, and for the master, cutime and cstime: the workers that have exited.
+            total += sum(int(value) for value in fields[11:15 if own else 13])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
         if self.process.poll() is None:

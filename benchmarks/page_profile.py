@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import manage
+from harness import load_demo_site
 from load_benchmark import EPISODE, environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,11 +43,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         env = environment(workdir, options.scale_out)
-        env |= {"DJANGO_PAGE_CACHE": "off", "DJANGO_PAGE_FRESH_SECONDS": "0"}
+        env |= {"DJANGO_PAGE_CACHE": "off", "DJANGO_PAGE_FRESH_SECONDS": "0", "DJANGO_LOG_LEVEL": "WARNING"}
         env |= dict(setting.split("=", 1) for setting in options.env)
-        manage(env, "migrate", "--noinput")
-        manage(env, "load_demo", "--no-narration")
-        manage(env, "collectstatic", "--noinput")
+        load_demo_site(env)
 
         os.environ.clear()
         os.environ.update(env)

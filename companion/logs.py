@@ -2,27 +2,51 @@
 Structured logs: one JSON object per line, so a log shipper needs no parsing rules.
 
 RequestLogMiddleware writes one line per request (method, path, status,
-duration, user); Django's own "django.request" logger adds the traceback and
-the request for server errors. The formatter is a few lines of the standard
-library, which is all JSON lines need.
+duration, user); so does the page memory in front of Django
+(companion/page_memory.py) for the repeats it answers itself, through the
+same log_request(). Django's own "django.request" logger adds the traceback
+and the request for server errors. The formatter is a few lines of the
+standard library, which is all JSON lines need.
+
+A line is written on every request, so it is kept cheap: the time is
+formatted once a second, one encoder is reused, and the console handler
+writes lines in batches (BatchingStreamHandler: within a second, and
+warnings and errors at once) (docs/load-benchmark.md).
 """
 
 import json
 import logging
+import os
+import threading
 import time
-import uuid
 
 from django.db import DatabaseError
 
 request_log = logging.getLogger("companion.request")
+# Set in the environ of a request whose line the page memory in front writes itself (companion/page_memory.py).
+LOGGED_HERE = "companion.page_memory.logged_here"
 
-STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+ENCODER = json.JSONEncoder(default=str)
 
 
 class JsonFormatter(logging.Formatter):
+    converter = time.gmtime
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.second, self.second_text = None, ""
+
+    def timestamp(self, record):
+        second = int(record.created)
+        if second != self.second:
+            self.second_text = time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(second))
+            self.second = second
+        return f"{self.second_text}.{int(record.msecs):03d}Z"
+
     def format(self, record):
         entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "time": self.timestamp(record),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -38,10 +62,79 @@ class JsonFormatter(logging.Formatter):
             entry.setdefault("request_id", getattr(request, "request_id", None))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return ENCODER.encode(entry)
 
 
-JsonFormatter.converter = time.gmtime
+class BatchingStreamHandler(logging.StreamHandler):
+    """
+    A StreamHandler that writes its lines in batches: when `lines` are waiting,
+    when the oldest has waited `seconds`, or at once for a warning or worse.
+
+    One write a request was most of a log line's cost on a cached page (the
+    way nginx's access_log buffer= saves it). A quiet worker's lines go out
+    within `seconds` all the same: a thread of each process flushes them.
+    """
+
+    def __init__(self, stream=None, lines=64, seconds=1.0):
+        super().__init__(stream)
+        self.lines, self.seconds = lines, seconds
+        self.waiting, self.since = [], 0.0
+        self.flusher_pid = None
+
+    def emit(self, record):
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        with self.lock:
+            if not self.waiting:
+                self.since = time.monotonic()
+            self.waiting.append(line)
+            if record.levelno >= logging.WARNING or len(self.waiting) >= self.lines:
+                self.write_waiting()
+        if self.flusher_pid != os.getpid():  # a thread doesn't survive gunicorn's fork: one per process
+            self.flusher_pid = os.getpid()
+            threading.Thread(target=self.flush_now_and_then, daemon=True, name="log-flusher").start()
+
+    def write_waiting(self):
+        if self.waiting:
+            lines, self.waiting = "".join(self.waiting), []
+            self.stream.write(lines)
+            self.stream.flush()
+
+    def flush(self):
+        with self.lock:
+            self.write_waiting()
+
+    def flush_now_and_then(self):
+        while True:
+            time.sleep(self.seconds / 2)
+            with self.lock:
+                if self.waiting and time.monotonic() - self.since >= self.seconds:
+                    self.write_waiting()
+
+
+def request_id(header):
+    """The caller's X-Request-ID (cut to 64 characters), or a new random one."""
+    return header[:64] or os.urandom(16).hex()
+
+
+def log_request(method, path, status, started, user_id, request_id, size):
+    """The one line per request; started is time.perf_counter() when it came in."""
+    if request_log.isEnabledFor(logging.INFO):
+        request_log.info(
+            "%s %s %s", method, path, status,
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": user_id,
+                "request_id": request_id,
+                "bytes": size,
+            },
+        )
 
 
 class RequestLogMiddleware:
@@ -51,28 +144,19 @@ class RequestLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        request.request_id = request_id(request.headers.get("X-Request-ID", ""))
         started = time.perf_counter()
         response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        if request.META.get(LOGGED_HERE):
+            return response
         user = getattr(request, "user", None)
         try:
             user_id = user.pk if user is not None and user.is_authenticated else None
         except DatabaseError:  # the session couldn't be read: log the request (a 503) all the same
             user_id = None
-        request_log.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status_code,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "user_id": user_id,
-                "request_id": request.request_id,
-                "bytes": len(response.content) if not response.streaming else None,
-            },
+        log_request(
+            request.method, request.path, response.status_code, started, user_id, request.request_id,
+            len(response.content) if not response.streaming else None,
         )
-        response["X-Request-ID"] = request.request_id
         return response

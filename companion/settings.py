@@ -6,6 +6,7 @@ off) refuses to start without DJANGO_SECRET_KEY. Every variable is listed in
 the README.
 """
 
+import logging
 import os
 from pathlib import Path
 
@@ -79,6 +80,9 @@ LOGOUT_REDIRECT_URL = "episodes:home"
 MIDDLEWARE = [
     # One structured log line per request, static files and errors included.
     "companion.logs.RequestLogMiddleware",
+    # Above every middleware that adds headers or cookies: it decides, on the
+    # finished answer, whether a shared cache may keep it.
+    "companion.shared_pages.SharedPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, as whitenoise documents.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -89,8 +93,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    # Below the header-setting middleware: repeats of anonymous pages skip only the view.
-    "episodes.page_cache.ReaderPageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -166,8 +168,8 @@ else:
         "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
                   "OPTIONS": {"MAX_ENTRIES": 1000}},
     }
-# How long a worker answers repeat anonymous views of a page from memory, without
-# asking the database whether it changed (episodes/page_cache.py). 0 turns it off.
+# How long a worker answers repeats of a shared page from memory, before Django and
+# without asking the database whether it changed (companion/page_memory.py). 0 turns it off.
 PAGE_FRESH_SECONDS = float(os.environ.get("DJANGO_PAGE_FRESH_SECONDS", "5"))
 PAGE_FRESH_ENTRIES = 200
 if os.environ.get("DJANGO_PAGE_CACHE", "on") == "off":
@@ -175,6 +177,18 @@ if os.environ.get("DJANGO_PAGE_CACHE", "on") == "off":
     # Every page rendered afresh (ETags and 304s still work): for measuring, or debugging.
     CACHES["pages"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 RATE_LIMIT_USE_CACHE = bool(REDIS_URL)
+
+# Pages every anonymous reader sees alike are public (companion/shared_pages.py):
+# browsers and shared caches keep them this many seconds, then may serve them
+# this many more while they fetch a fresh copy. A change reaches every reader
+# within the sum, or at once from proxies that are purged (docs/shared-cache.md).
+SHARED_PAGE_MAX_AGE = int(os.environ.get("DJANGO_SHARED_PAGE_MAX_AGE", "60"))
+SHARED_PAGE_STALE_SECONDS = int(os.environ.get("DJANGO_SHARED_PAGE_STALE_SECONDS", "30"))
+# Reverse proxies to send `BAN /` when content changes, e.g. http://127.0.0.1:6081.
+SHARED_CACHE_PURGE_URLS = env_list("DJANGO_SHARED_CACHE_PURGE_URLS", [])
+SHARED_CACHE_PURGE_TIMEOUT = 2
+# Apps whose rows appear on shared pages: saving or deleting one purges the proxies.
+SHARED_CACHE_CONTENT_APPS = {"episodes", "notes", "timeline"}
 
 
 def rate(name, default):
@@ -254,7 +268,8 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # whitenoise's, with each URL worked out once per worker.
+            else "companion.static_files.StaticFilesStorage"
         )
     },
 }
@@ -305,7 +320,9 @@ LOGGING = {
     },
     "handlers": {
         "console": {
-            "class": "logging.StreamHandler",
+            # In production, request lines in batches, within a second (warnings and errors
+            # at once); while developing or testing, each line as it comes.
+            "class": "logging.StreamHandler" if DEBUG else "companion.logs.BatchingStreamHandler",
             "formatter": os.environ.get("DJANGO_LOG_FORMAT", "json"),
         }
     },
@@ -315,6 +332,11 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# Our log lines carry no thread or source-line fields: don't collect them on every record
+# (the logging HOWTO's "Optimization" section). gunicorn's own lines name the process.
+logging.logThreads = logging.logMultiprocessing = logging.logAsyncioTasks = False
+logging._srcfile = None
 
 # Our /feed.xml republishes someone else's show, so it asks hosting platforms not to import
 # it (podcast:locked yes) when an owner address to verify with is configured; unset, no tag.

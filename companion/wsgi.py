@@ -5,4 +5,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "companion.settings")
 
-application = get_wsgi_application()
+from companion.page_memory import PageMemory  # noqa: E402  (needs the settings module named)
+
+# Repeats of shared pages are answered from the worker's memory before Django runs.
+application = PageMemory(get_wsgi_application())

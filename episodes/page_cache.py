@@ -10,25 +10,23 @@ counts the reader sees, the moment, the reader (and their CSRF cookie, since
 the page carries a token), and the code release. A reader who already has
 that page gets a 304.
 
-Anonymous readers all see the same page for the same version, so it is kept
-in the "pages" cache under its ETag and served without rendering. Such pages
-must never carry a CSRF token (it would hand one reader's secret to all the
-others): base.html leaves it out when request.shared_by_readers is set, and
-anonymous readers have nothing to post from an episode page. A stale entry
-is never served, because any change gives a new key.
+Anonymous readers all see the same page for the same version
+(companion/shared_pages.py), so it is kept in the "pages" cache under its
+ETag and served without rendering. Such pages never carry a CSRF token (it
+would hand one reader's secret to all the others): base.html leaves it out
+when request.shared_by_readers is set, and anonymous readers have nothing to
+post from an episode page. A stale entry is never served, because any change
+gives a new key.
 
 Working out the ETag takes the episode row (whose public_note_counts are an
 anonymous reader's badges) and its neighbours from the database; for the
-busiest case, an anonymous reader of a popular episode, ReaderPageMiddleware
-also keeps each finished page in the worker's memory for PAGE_FRESH_SECONDS
-and answers repeats without touching the database at all. So an anonymous
-reader may see a page up to that many seconds old; signed-in readers and
-editors never do.
+busiest case, an anonymous reader of a popular episode, the page memory in
+front of Django (companion/page_memory.py) answers repeats for a few seconds
+without touching the database at all, and a proxy in front for longer.
 """
 
 import hashlib
 import threading
-import time
 from collections import OrderedDict
 from functools import cache, wraps
 from pathlib import Path
@@ -36,10 +34,9 @@ from pathlib import Path
 import django
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.http import HttpResponse, HttpResponseNotModified
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 
 from .structured_data import show_for
@@ -90,7 +87,8 @@ def episode_etag(request, episode, reader_states):
 
 def conditional_episode_page(view):
     """
-    Wrap a view(request, episode, reader_states) that renders the episode page.
+    Wrap a view(request, episode, reader_states) that renders the episode page,
+    below @shared_when_anonymous (which decides whether the page is shared).
 
     The wrapper fetches nothing itself: the caller passes what it already
     loaded, so a cached page costs the same two queries as computing the ETag.
@@ -104,24 +102,21 @@ def conditional_episode_page(view):
         etag = episode_etag(request, episode, reader_states)
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
             response = HttpResponseNotModified()
-        elif not request.user.is_authenticated:
+        elif getattr(request, "shared_by_readers", False):
             pages = caches["pages"]
             content = pages.get(etag)
             if content is None:
-                request.shared_by_readers = True
                 response = view(request, episode, reader_states)
                 if response.status_code == 200:
                     pages.set(etag, response.content, PAGE_CACHE_SECONDS)
             else:
                 response = HttpResponse(content)
                 response["X-Page-Cache"] = "hit"
-            response.shared_by_readers = response.status_code == 200
         else:
             response = view(request, episode, reader_states)
         response["ETag"] = etag
-        # Revalidate every time (cheap: a 304), and never share a signed-in page.
-        patch_cache_control(response, no_cache=True, private=request.user.is_authenticated)
-        patch_vary_headers(response, ["Cookie", "HX-Request"])
+        # Cache-Control: public for anonymous readers, private otherwise (companion/shared_pages.py).
+        patch_vary_headers(response, ["HX-Request"])
         return response
 
     return wrapper
@@ -160,55 +155,3 @@ class TranscriptMemory:
 
 
 transcripts = TranscriptMemory()
-
-
-class ReaderPageMiddleware:
-    """
-    Repeat anonymous page views straight from this worker's memory for a few seconds.
-
-    Sits below the security, CSP and framing middleware, so every answer still
-    gets fresh headers; only the view and its queries are skipped. A request
-    with a session or flash-message cookie always goes to the view.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.pages = OrderedDict()  # key -> (fresh until, etag, content)
-
-    def __call__(self, request):
-        seconds = settings.PAGE_FRESH_SECONDS
-        if not seconds or request.method not in ("GET", "HEAD") or self.has_reader_cookies(request):
-            return self.get_response(request)
-        key = (request.get_full_path(), request.headers.get("HX-Request", ""))
-        entry = self.pages.get(key)
-        if entry and entry[0] > time.monotonic():
-            _, etag, content = entry
-            if etag in parse_etags(request.headers.get("If-None-Match", "")):
-                response = HttpResponseNotModified()
-            else:
-                response = HttpResponse(content)
-                response["X-Page-Cache"] = "memory"
-            response["ETag"] = etag
-            patch_cache_control(response, no_cache=True)
-            patch_vary_headers(response, ["Cookie", "HX-Request"])
-            return response
-        response = self.get_response(request)
-        if getattr(response, "shared_by_readers", False):
-            self.keep(key, response["ETag"], response.content, seconds)
-        elif entry and response.status_code == 304 and response.get("ETag") == entry[1]:
-            # The view just confirmed the page is unchanged: the copy is good for longer.
-            self.keep(key, entry[1], entry[2], seconds)
-        return response
-
-    def keep(self, key, etag, content, seconds):
-        self.pages[key] = (time.monotonic() + seconds, etag, content)
-        self.pages.move_to_end(key)
-        while len(self.pages) > settings.PAGE_FRESH_ENTRIES:
-            self.pages.popitem(last=False)
-
-    @staticmethod
-    def has_reader_cookies(request):
-        return any(
-            name in request.COOKIES
-            for name in (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name)
-        )

@@ -22,9 +22,11 @@ sentences.
 """
 
 import re
+import time
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.contrib.postgres.search import TrigramWordSimilarity
@@ -43,6 +45,7 @@ CANDIDATES = 1000  # transcript hits ranked per query: common words stay cheap
 ENTITY_LIMIT = 200
 ENTITY_CANDIDATES = 500
 FUZZY_CUTOFF = 80
+NAME_MEMORY_SECONDS = 60
 MARK_START, MARK_END = "\x02", "\x03"
 WORD = re.compile(r"[^\W_]+")
 GROUPS = {
@@ -103,6 +106,30 @@ def marked(text):
 
 
 class SQLiteBackend:
+    # The FTS5 tables index prefixes of 2, 3 and 4 characters (migration 0004).
+    INDEXED_PREFIX = 4
+
+    def settled(self, parsed):
+        """
+        The query with its last word taken as typed in full when it is long and
+        common: FTS5 answers a prefix longer than its prefix index by merging
+        every matching word's hits in memory, 7 ms for "party"* against 1.7 ms
+        for "party" at the 500-episode catalogue, and a search asks three times
+        (count, ranking, highlighting). A word with CANDIDATES hits of its own
+        is complete; the stemmer already finds its other forms (parties, purged).
+        """
+        last = parsed.words[-1] if parsed.words else ""
+        if not parsed.prefix or len(last) <= self.INDEXED_PREFIX:
+            return parsed
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM episodes_sentence_fts WHERE episodes_sentence_fts MATCH %s"
+                f" LIMIT {CANDIDATES})",
+                [f'"{last}"'],
+            )
+            common = cursor.fetchone()[0] >= CANDIDATES
+        return replace(parsed, prefix=False) if common else parsed
+
     @staticmethod
     def match(parsed, alternatives=()):
         parts = [f'"{word}"' for word in parsed.words]
@@ -195,24 +222,57 @@ class SQLiteBackend:
 
     def similar_names(self, model, text):
         """(pk, name line, score) of entries whose names are close to the text."""
-        lines = [
-            (line, pk)
-            for pk, names in model.objects.values_list("pk", "search_names")
-            for line in names.splitlines()
-        ]
+        lines, pks = name_memory.lines(model)
         # The column is already lower-cased: normalising 15,000 lines per call
         # cost more than the matching itself.
-        found = process.extract(
-            normalise(text), [line for line, _ in lines], scorer=fuzz.ratio,
-            score_cutoff=FUZZY_CUTOFF, limit=5,
-        )
-        return [(lines[index][1], choice, score) for choice, score, index in found]
+        found = process.extract(normalise(text), lines, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=5)
+        return [(pks[index], choice, score) for choice, score, index in found]
+
+
+class NameMemory:
+    """
+    Every name line of a model with its entry's pk, kept by the worker for
+    NAME_MEMORY_SECONDS: reading and splitting 15,000 lines was most of a typo's
+    search at the 500-episode catalogue. Saving or deleting an entry clears
+    the saving process's copy at once (forget_names, connected in
+    episodes/apps.py); other workers' copies follow within that time.
+    """
+
+    def __init__(self):
+        self.kept = {}  # model -> (valid until, lines, pks)
+
+    def lines(self, model):
+        now = time.monotonic()
+        kept = self.kept.get(model)
+        if kept is None or kept[0] <= now:
+            lines, pks = [], []
+            for pk, names in model.objects.values_list("pk", "search_names"):
+                for line in names.splitlines():
+                    lines.append(line)
+                    pks.append(pk)
+            kept = self.kept[model] = (now + NAME_MEMORY_SECONDS, lines, pks)
+        return kept[1], kept[2]
+
+    def forget(self, sender=None, **kwargs):
+        if sender is None:
+            self.kept.clear()
+        else:
+            self.kept.pop(sender, None)
+
+
+name_memory = NameMemory()
+forget_names = name_memory.forget
 
 
 # ---- PostgreSQL: tsvector, SearchRank, SearchHeadline, pg_trgm -------------------
 
 
 class PostgresBackend:
+    @staticmethod
+    def settled(parsed):
+        """GIN answers a prefix from the same index: nothing to settle."""
+        return parsed
+
     @staticmethod
     def tsquery(parsed, alternatives=()):
         # Every lexeme is a run of letters and digits, quoted: nothing the
@@ -327,12 +387,18 @@ class SearchResults:
         return any(g.count > self.page * self.per_page for g in self.shown)
 
 
+@lru_cache(maxsize=20000)
+def name_lines(names):
+    """An entry's search_names as normalised word strings, one per name: worked out once per worker."""
+    return tuple(" ".join(WORD.findall(normalise(line))) for line in names.splitlines())
+
+
 def name_rank(names, parsed):
     """0 for an exact name or alias, 1 when the name contains the query, else None."""
     text = parsed.text
     if text.split()[0] not in names:  # cheap: most hits of a common word are in the text, not the names
         return None
-    lines = [" ".join(WORD.findall(normalise(line))) for line in names.splitlines()]
+    lines = name_lines(names)
     if text in lines:
         return 0
     if any(line.startswith(text) or f" {text}" in line for line in lines):
@@ -341,18 +407,43 @@ def name_rank(names, parsed):
 
 
 def search_entities(engine, model, parsed):
-    """Entries ranked exact name, then name, then text; the exact ones too, apart."""
-    ranked = {}
+    """Entries ranked exact name, then name, then text; the exact ones apart, with their names."""
+    ranked, names_of = {}, {}
     for position, (pk, names) in enumerate(engine.entity_hits(model, parsed)):
         rank = name_rank(names, parsed)
         ranked[pk] = (2 if rank is None else rank, position)
+        names_of[pk] = names
     order = sorted(ranked, key=lambda pk: ranked[pk])
-    exact = [pk for pk in order if ranked[pk][0] == 0]
+    exact = {pk: names_of[pk] for pk in order if ranked[pk][0] == 0}
     return order, exact
 
 
-def fetch_in_order(queryset, ids):
-    by_id = queryset.in_bulk(ids)
+def placeholders(values):
+    return ", ".join(["%s"] * len(values))
+
+
+# What a result shows of each kind of entry (templates/episodes/search.html); other fields are deferred.
+RESULT_COLUMNS = {
+    Term: ("id", "name", "slug", "category", "definition"),
+    Person: ("id", "name", "slug", "born", "died", "role"),
+    Source: ("id", "slug", "title", "author", "year"),
+}
+
+
+def fetch_in_order(model, ids):
+    """
+    The entries with these ids, in this order, with what a result shows. One
+    plain statement: building the ORM's query cost four times the lookup, for
+    five rows (docs/load-benchmark.md).
+    """
+    if not ids:
+        return []
+    columns = RESULT_COLUMNS[model]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM {model._meta.db_table} WHERE id IN ({placeholders(ids)})", ids
+        )
+        by_id = {row[0]: loaded(model, **dict(zip(columns, row))) for row in cursor.fetchall()}
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
@@ -373,14 +464,14 @@ class Expansion:
     everywhere: list = field(default_factory=list)
     scoped: dict = field(default_factory=dict)
 
-    def add(self, model, ids):
-        """Add the names of the given terms or people (two or three queries; none without ids)."""
-        if not ids:
+    def add(self, model, names_by_pk):
+        """Add the names of the given terms or people ({pk: search_names}; a query or two, none without)."""
+        if not names_by_pk:
             return
-        for names in model.objects.filter(pk__in=ids).values_list("search_names", flat=True):
+        for names in names_by_pk.values():
             self.everywhere += filter(None, map(name_words, names.splitlines()))
         aliases = list(
-            ScopedAlias.objects.filter(**{f"{model._meta.model_name}__in": ids})
+            ScopedAlias.objects.filter(**{f"{model._meta.model_name}__in": list(names_by_pk)})
             .values_list("text", "episode_id", "series_id")
         )
         series = {pk for _, _, pk in aliases if pk is not None}
@@ -399,7 +490,38 @@ class Expansion:
         ]
 
 
+def moment_sentences(ids):
+    """{pk: sentence} with what a hit shows of it and of its episode (whose row holds 100 KB of stored transcript)."""
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.id, s.position, s.start, e.id, e.slug, e.number, e.title FROM episodes_sentence AS s"
+            f" JOIN episodes_episode AS e ON e.id = s.episode_id WHERE s.id IN ({placeholders(ids)})",
+            ids,
+        )
+        rows = cursor.fetchall()
+    sentences = {}
+    for pk, position, start, episode_pk, slug, number, title in rows:
+        sentence = loaded(Sentence, id=pk, position=position, start=start, episode_id=episode_pk)
+        sentence.episode = loaded(Episode, id=episode_pk, slug=slug, number=number, title=title)
+        sentences[pk] = sentence
+    return sentences
+
+
+def loaded(model, **columns):
+    """An instance as the database gave these columns; any other field is deferred (fetching it raises in tests)."""
+    fields = [field.attname for field in model._meta.concrete_fields if field.attname in columns]
+    return model.from_db(connection.alias, fields, [columns[name] for name in fields])
+
+
 ENTITY_GROUPS = ("terms", "people", "sources")
+
+
+def similar_search_names(model, similar):
+    """{pk: search_names} of the one close match (score 85 or more) a typo's search also tries in transcripts."""
+    close = [pk for pk, _, score in similar if score >= 85][:1]
+    return model.objects.filter(pk__in=close).values_list("pk", "search_names") if close else []
 
 
 def might_be_a_typo(parsed):
@@ -415,6 +537,7 @@ def search(raw, group=None, page=1, per_page=20):
     if parsed.is_empty:
         return results
     engine = backend()
+    parsed = results.parsed = engine.settled(parsed)
     offset = (results.page - 1) * per_page
     expansion = Expansion()
     best_guess = None
@@ -424,7 +547,7 @@ def search(raw, group=None, page=1, per_page=20):
         for key in ENTITY_GROUPS:
             similar = engine.similar_names(GROUPS[key][1], parsed.text)
             ids = list(dict.fromkeys(pk for pk, _, _ in similar))
-            close = [pk for pk, _, score in similar if score >= 85][:1]
+            close = {pk: names for pk, names in similar_search_names(GROUPS[key][1], similar)}
             found[key] = (ids, close)
             if similar and (best_guess is None or similar[0][2] > best_guess[1]):
                 best_guess = (similar[0][1], similar[0][2])
@@ -434,7 +557,7 @@ def search(raw, group=None, page=1, per_page=20):
         if key != "sources":
             expansion.add(model, exact)
         page_ids = ids[offset : offset + per_page] if active == key else ids[:5]
-        items = fetch_in_order(model.objects.all(), page_ids) if active in (None, key) else []
+        items = fetch_in_order(model, page_ids) if active in (None, key) else []
         group_is_fuzzy = fuzzy and bool(ids)
         results.groups.append(
             Group(key, label, len(ids), items, group_is_fuzzy, exact=bool(exact) and not fuzzy)
@@ -443,7 +566,7 @@ def search(raw, group=None, page=1, per_page=20):
     count, rows = engine.moments(
         parsed, expansion, offset if active == "moments" else 0, per_page if active == "moments" else 10
     )
-    sentences = Sentence.objects.select_related("episode").in_bulk([pk for pk, _ in rows])
+    sentences = moment_sentences([pk for pk, _ in rows])
     moments = []
     for pk, text in rows:
         if pk in sentences and active in (None, "moments"):

@@ -19,6 +19,7 @@ from django.views.decorators.http import condition, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from companion.params import page_param, text_param
+from companion.shared_pages import shared_when_anonymous
 
 from .audio import ranged_file_response
 from .extensions import entry_page_parts, episode_page_parts
@@ -50,6 +51,7 @@ def group_by_letter(entries):
 
 
 @require_safe
+@shared_when_anonymous
 def home(request):
     """What this is, the latest episode one click from playing, more episodes, and ways in by series, person or term."""
     context = {
@@ -62,6 +64,7 @@ def home(request):
 
 
 @require_safe
+@shared_when_anonymous
 def episode_list(request):
     """All episodes, a page at a time; ?order=newest (the default) or ?order=number."""
     order = request.GET.get("order")
@@ -73,11 +76,13 @@ def episode_list(request):
 
 
 @require_safe
+@shared_when_anonymous
 def series_list(request):
     return render(request, "episodes/series_list.html", {"series_list": Series.objects.overview()})
 
 
 @require_safe
+@shared_when_anonymous
 def series_detail(request, slug):
     series = get_object_or_404(Series, slug=slug)
     episodes = series.episodes.order_by(F("part").asc(nulls_last=True), F("number").asc(nulls_last=True), "pk")
@@ -85,6 +90,7 @@ def series_detail(request, slug):
 
 
 @require_safe
+@shared_when_anonymous
 def episode_detail(request, slug):
     # The stored transcript comes from the worker's memory, and only if the page is rendered.
     episodes = Episode.objects.select_related("series").defer(*STORED_TRANSCRIPT)
@@ -175,17 +181,20 @@ def entity_list(request, queryset, template):
 
 @require_safe
 @vary_on_headers("HX-Request")
+@shared_when_anonymous
 def term_list(request):
     return entity_list(request, Term.objects.all(), "episodes/term_list.html")
 
 
 @require_safe
 @vary_on_headers("HX-Request")
+@shared_when_anonymous
 def person_list(request):
     return entity_list(request, Person.objects.all(), "episodes/person_list.html")
 
 
 @require_safe
+@shared_when_anonymous
 def term_detail(request, slug):
     term = get_object_or_404(Term, slug=slug)
     context = {"term": term, "related": term.related.order_by("name"), **mentions_context(request, term)}
@@ -193,6 +202,7 @@ def term_detail(request, slug):
 
 
 @require_safe
+@shared_when_anonymous
 def person_detail(request, slug):
     person = get_object_or_404(Person, slug=slug)
     context = {"person": person, **mentions_context(request, person)}
@@ -208,11 +218,13 @@ def entry_parts_context(request, entry):
 
 
 @require_safe
+@shared_when_anonymous
 def source_list(request):
     return render(request, "episodes/source_list.html", {"sources": Source.objects.all()})
 
 
 @require_safe
+@shared_when_anonymous
 def source_detail(request, slug):
     source = get_object_or_404(Source, slug=slug)
     citations = (
@@ -229,6 +241,7 @@ def source_detail(request, slug):
 
 @require_safe
 @vary_on_headers("HX-Request")
+@shared_when_anonymous
 def search_page(request):
     """Results grouped by kind; htmx asks for just the results as the reader types."""
     query = request.GET.get("q", "")

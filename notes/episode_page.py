@@ -90,7 +90,7 @@ def find_notes(parsed, active, offset, per_page):
         notes = notes.filter(body__icontains=word)
     notes = notes.select_related("episode", "author", "first_sentence").order_by("-created")
     count = notes.count()
-    if active not in (None, "notes"):
+    if not count or active not in (None, "notes"):
         return Group("notes", "Notes", count, [])
     page = notes[offset : offset + per_page] if active == "notes" else notes[:5]
     return Group("notes", "Notes", count, list(page))

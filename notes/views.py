@@ -27,6 +27,7 @@ from accounts.decorators import login_to_write, refuse, staff_required
 from accounts.ratelimit import rate_limit
 from companion.params import int_or_none, int_param
 from companion.text import without_controls
+from companion.shared_pages import shared_when_anonymous
 from episodes.models import Episode
 
 from .anchoring import ANCHOR_FIELDS
@@ -224,6 +225,7 @@ def discussion_context(request, episode, *, form=None):
 
 @require_safe
 @vary_on_headers("HX-Request")
+@shared_when_anonymous
 def note_list(request, slug):
     episode = get_object_or_404(Episode, slug=slug)
     context = discussion_context(request, episode)

@@ -103,8 +103,13 @@ def phone_page(playwright_session):
 
 @pytest.fixture
 def page(browser_context):
-    """A fresh tab that fails the test on any console error or CSP violation."""
+    """
+    A fresh tab that fails the test on any console error or CSP violation. The
+    browser's HTTP cache starts empty: reading pages are public for a minute,
+    and the tests share the context and the server's address.
+    """
     page = browser_context.new_page()
+    page.context.new_cdp_session(page).send("Network.clearBrowserCache")
     problems = problems_of(page)
     yield page
     page.close()

@@ -15,6 +15,7 @@ from episodes.demo import load_demo
 from episodes.linking import relink_all
 from episodes.page_cache import transcripts
 from episodes.models.show import forget_show
+from episodes.search import forget_names
 from tests.factories import make_citation, make_episode, make_person, make_sentences, make_source, make_term
 
 
@@ -97,16 +98,18 @@ def n_plus_one_queries_raise():
 @pytest.fixture(autouse=True)
 def empty_page_cache():
     """
-    Cached pages and kept transcripts are keyed by version, but a test database
+    Cached pages, kept transcripts and name lines are keyed by version, but a test database
     reuses ids and times can tie; and a rolled-back Podcast row sends no signal.
     """
     caches["pages"].clear()
     transcripts.kept.clear()
     forget_show()
+    forget_names()
     yield
     caches["pages"].clear()
     transcripts.kept.clear()
     forget_show()
+    forget_names()
 
 
 @pytest.fixture

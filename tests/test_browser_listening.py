@@ -265,7 +265,7 @@ def test_the_now_panel_names_the_current_sentences_entries_first(site, page):
     here = page.evaluate("Array.from(document.querySelectorAll('#now .now-sentence a'), a => a.dataset.popover)")
     assert here == own
     # Each with its line: a person's role or a term's first sentence.
-    gist = page.locator(f"#now .now-sentence li:first-child .now-gist")
+    gist = page.locator("#now .now-sentence li:first-child .now-gist")
     expect(gist).to_have_text(page.locator(f"#{own[0]}").get_attribute("data-gist"))
     assert len(gist.inner_text()) > 10
 

@@ -41,6 +41,21 @@ def signed_in(browser_context, live_server, small_episode):
     browser_context.clear_cookies()
 
 
+def test_signing_in_shows_the_page_as_yours_not_the_copy_the_browser_kept(live_server, page, small_episode):
+    """The anonymous page is public for a minute; signing in tells the browser to drop it (Clear-Site-Data)."""
+    make_user("keeper", password="pw-long-enough-1", display_name="Keeper")
+    page.goto(live_server.url + EPISODE)
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("keeper")
+    page.get_by_label("Password").fill("pw-long-enough-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + EPISODE)
+    expect(page.get_by_role("link", name="Keeper")).to_be_visible()
+    page.context.clear_cookies()
+
+
 def test_select_words_post_a_note_and_find_it_beside_the_passage(live_server, page, signed_in):
     page.goto(live_server.url + EPISODE)
     expect(page.locator("#seg-1 .note-badge")).to_have_count(0)

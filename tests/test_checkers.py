@@ -304,7 +304,9 @@ def axe_violations(page):
 
 
 def sign_in(page, demo, who):
+    """Change who is signed in; as signing in or out on the site does (Clear-Site-Data), drop the pages the browser kept."""
     page.context.clear_cookies()
+    page.context.new_cdp_session(page).send("Network.clearBrowserCache")
     if who:
         client = client_for(demo, who)
         page.context.add_cookies(

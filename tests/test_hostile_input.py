@@ -41,7 +41,6 @@ from tests.factories import (
     make_anchored_note,
     make_episode,
     make_person,
-    make_reply,
     make_sentences,
     make_term,
     make_user,

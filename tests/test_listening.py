@@ -7,7 +7,6 @@ import pytest
 from django.template import Context, Template
 
 from accounts.forms import SignupForm
-from episodes.models import Episode
 from tests.factories import make_episode, make_person, make_sentences, make_term, make_user
 
 pytestmark = pytest.mark.django_db

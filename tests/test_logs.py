@@ -61,3 +61,45 @@ def test_hostile_values_stay_inside_their_json_string(db):
 def test_a_missing_or_huge_request_id_is_replaced_or_cut(client, db, caplog, value):
     response = client.get("/healthz", headers={"X-Request-ID": value})
     assert 0 < len(response["X-Request-ID"]) <= 64
+
+
+def record(level=logging.INFO, message="GET / 200"):
+    return logging.LogRecord("companion.request", level, __file__, 1, message, (), None)
+
+
+def test_request_lines_are_written_in_batches_and_warnings_at_once():
+    import io
+
+    from companion.logs import BatchingStreamHandler
+
+    stream = io.StringIO()
+    handler = BatchingStreamHandler(stream, lines=3, seconds=60)
+    handler.emit(record())
+    handler.emit(record())
+    assert stream.getvalue() == ""
+    handler.emit(record())
+    assert stream.getvalue().count("\n") == 3
+    handler.emit(record())
+    handler.emit(record(logging.WARNING, "slow"))
+    assert stream.getvalue().splitlines()[-2:] == ["GET / 200", "slow"]
+
+
+def test_a_quiet_worker_still_writes_its_lines_within_the_seconds():
+    import io
+    import time
+
+    from companion.logs import BatchingStreamHandler
+
+    stream = io.StringIO()
+    handler = BatchingStreamHandler(stream, lines=100, seconds=0.1)
+    handler.emit(record())
+    deadline = time.monotonic() + 5
+    while not stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert stream.getvalue() == "GET / 200\n"
+
+
+def test_records_still_name_their_process_for_gunicorns_own_lines():
+    """settings.py stops collecting fields our lines never show, but gunicorn's format shows the process."""
+    line = logging.Formatter("[%(process)d] [%(levelname)s] %(message)s").format(record(message="Booting worker"))
+    assert line.endswith("[INFO] Booting worker") and "None" not in line

@@ -1,4 +1,4 @@
-"""Episode pages: ETags, 304s, and the shared cache for anonymous readers."""
+"""Episode pages: ETags, 304s, and the shared cache for anonymous readers (the page memory: test_shared_pages.py)."""
 
 import pytest
 from django.core.cache import caches
@@ -24,10 +24,13 @@ def test_an_episode_page_sends_an_etag_and_answers_304_when_it_matches(client, e
     assert again.content == b""
 
 
-def test_the_page_is_revalidated_every_time(client, episode):
-    response = get(client, episode)
-    assert "no-cache" in response["Cache-Control"]
-    assert "Cookie" in response["Vary"]
+def test_the_anonymous_page_is_public_and_the_signed_in_one_private(client, episode, django_user_model):
+    anonymous = get(client, episode)
+    assert anonymous["Cache-Control"].startswith("public, max-age=")
+    client.force_login(django_user_model.objects.create_user("flo", password="pw-long-enough-1"))
+    signed_in = get(client, episode)
+    assert signed_in["Cache-Control"] == "private, no-cache"
+    assert "Cookie" in signed_in["Vary"]
 
 
 def test_a_second_anonymous_request_is_served_from_the_page_cache(client, episode, django_assert_max_num_queries):
@@ -169,53 +172,6 @@ def test_pages_are_not_cached_when_the_view_fails(client, episode, monkeypatch):
     assert get(client, episode).status_code == 200
 
 
-@pytest.fixture
-def fresh_seconds(settings):
-    settings.PAGE_FRESH_SECONDS = 60
-
-
-def test_a_repeat_anonymous_view_is_answered_from_memory_without_queries(
-    client, episode, fresh_seconds, django_assert_num_queries
-):
-    first = get(client, episode)
-    with django_assert_num_queries(0):
-        repeat = get(client, episode)
-    assert repeat["X-Page-Cache"] == "memory"
-    assert repeat.content == first.content and repeat["ETag"] == first["ETag"]
-    # The security and CSP middleware above it still set their headers.
-    assert repeat["Content-Security-Policy"] and repeat["X-Content-Type-Options"] == "nosniff"
-    with django_assert_num_queries(0):
-        assert get(client, episode, if_none_match=first["ETag"]).status_code == 304
-
-
-def test_a_memory_copy_expires_after_its_fresh_seconds(client, episode, settings, monkeypatch):
-    import episodes.page_cache as page_cache
-
-    settings.PAGE_FRESH_SECONDS = 5
-    get(client, episode)
-    now = page_cache.time.monotonic()
-    monkeypatch.setattr(page_cache.time, "monotonic", lambda: now + 6)
-    assert get(client, episode).get("X-Page-Cache") != "memory"
-
-
-def test_readers_with_a_session_never_get_the_memory_copy(client, episode, fresh_seconds, django_user_model):
-    get(client, episode)
-    client.force_login(django_user_model.objects.create_user("di", password="pw-long-enough-1"))
-    response = get(client, episode)
-    assert "X-Page-Cache" not in response and "private" in response["Cache-Control"]
-
-
-def test_other_pages_are_not_kept_in_memory(client, small_episode, fresh_seconds):
-    client.get("/glossary/")
-    assert "X-Page-Cache" not in client.get("/glossary/")
-
-
-def test_the_memory_copy_can_be_turned_off(client, episode, settings):
-    settings.PAGE_FRESH_SECONDS = 0
-    get(client, episode)
-    assert get(client, episode)["X-Page-Cache"] == "hit"
-
-
 def test_a_new_neighbour_changes_the_page(client, episode):
     from tests.factories import make_episode
 
@@ -223,18 +179,6 @@ def test_a_new_neighbour_changes_the_page(client, episode):
     make_episode(number=139, slug="139-next", title="The Winter War")
     second = get(client, episode, if_none_match=first["ETag"])
     assert second.status_code == 200 and "The Winter War" in second.content.decode()
-
-
-def test_a_304_from_the_view_renews_the_memory_copy(client, episode, settings, monkeypatch):
-    """Readers who revalidate keep the fast path: the view's 304 proves the copy is current."""
-    import episodes.page_cache as page_cache
-
-    settings.PAGE_FRESH_SECONDS = 5
-    etag = get(client, episode)["ETag"]
-    now = page_cache.time.monotonic()
-    monkeypatch.setattr(page_cache.time, "monotonic", lambda: now + 6)
-    assert get(client, episode, if_none_match=etag).status_code == 304  # asked the view
-    assert get(client, episode)["X-Page-Cache"] == "memory"
 
 
 def test_a_worker_reads_each_stored_transcript_once_until_it_is_rendered_again(client, episode, django_user_model):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from episodes.models import Sentence
 from episodes.search import parse_query, search
@@ -46,6 +47,35 @@ def test_stemming_finds_every_form(demo):
 def test_prefix_matching_while_typing(demo):
     assert names(search("Yez"), "people")[0] == "Nikolai Yezhov"
     assert group(search("Kir"), "moments").count > 0
+
+
+def test_a_long_word_still_being_typed_is_a_prefix(demo):
+    moments = moment_texts(search("Yezho"))
+    assert moments and all("Yezhov" in text for text in moments)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL answers prefixes from its GIN index")
+def test_a_long_common_word_is_taken_as_typed(demo, monkeypatch):
+    """FTS5 merges a long prefix's hits in memory: a word common on its own needs no prefix."""
+    import episodes.search
+
+    monkeypatch.setattr(episodes.search, "CANDIDATES", 3)
+    engine = episodes.search.backend()
+    assert engine.settled(parse_query("Stalin")).prefix is False  # mentioned more than 3 times
+    assert engine.settled(parse_query("Stali")).prefix is True  # no word of its own: still being typed
+    assert engine.settled(parse_query("Kir")).prefix is True  # short: the prefix index answers it
+    assert group(search("Stalin"), "moments").count == group(search('"Stalin"'), "moments").count
+
+
+def test_a_new_or_renamed_entry_is_found_by_a_typo_at_once(demo):
+    from tests.factories import make_person
+
+    assert not group(search("Vorboyev"), "people").items
+    person = make_person("Anton Vorobyev", aliases="Vorobyev", role="A name made up for this test.")
+    assert names(search("Vorboyev"), "people") == ["Anton Vorobyev"]
+    person.name, person.aliases = "Anton Vorontsov", "Vorontsov"
+    person.save()
+    assert names(search("Vorontsvo"), "people") == ["Anton Vorontsov"]
 
 
 def test_a_quoted_phrase_matches_words_in_order(demo):

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.html import escape, linebreaks
 from django.views.decorators.http import require_safe
 
+from companion.shared_pages import shared_when_anonymous
+
 from episodes.extensions import EntryPagePart
 from episodes.models import Person, Term
 
@@ -27,6 +29,7 @@ def chosen(model, slug):
 
 
 @require_safe
+@shared_when_anonymous
 def timeline(request):
     """Events in order, grouped by year; ?person=slug or ?term=slug narrows them."""
     person = chosen(Person, request.GET.get("person"))
