@@ -194,6 +194,11 @@ def passage_param(request):
     return int(match[1]), int(match[2])
 
 
+def sees_orphan(user, thread):
+    """An orphaned note is kept for its author and the moderators; other readers lost its passage too."""
+    return user.is_staff or thread.author_id == user.pk
+
+
 def discussion_context(request, episode, *, form=None):
     user = request.user
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "position"
@@ -214,7 +219,7 @@ def discussion_context(request, episode, *, form=None):
         paragraph=paragraph,
         passage=passage,
         threads=[thread for thread in threads if not thread.orphaned],
-        orphans=[thread for thread in threads if thread.orphaned],
+        orphans=[thread for thread in threads if thread.orphaned and sees_orphan(user, thread)],
     )
     if paragraph and can_write(user):
         context["compose"] = compose_context(

@@ -593,8 +593,11 @@ def imported(ann):
     return episode
 
 
-def notes_page(episode):
-    return Client().get(reverse("notes:list", args=[episode.slug])).content.decode()
+def notes_page(episode, reader=None):
+    client = Client()
+    if reader:
+        client.force_login(reader)
+    return client.get(reverse("notes:list", args=[episode.slug])).content.decode()
 
 
 def test_a_note_follows_its_sentence_when_it_moves(imported, bob):
@@ -618,7 +621,8 @@ def test_a_note_whose_quote_changed_is_orphaned_and_listed_apart(imported, bob):
     import_transcript(imported, TRANSCRIPT.replace("The NKVD watched.", "The secret police looked on."))
     note.refresh_from_db()
     assert note.orphaned
-    html = notes_page(imported)
+    assert "Watching" not in notes_page(imported)  # kept for its author and the moderators
+    html = notes_page(imported, bob)
     orphaned = html[html.index("Notes whose passage has changed"):]
     assert f'id="note-{note.pk}"' in orphaned and "The NKVD watched." in orphaned
 
@@ -634,7 +638,7 @@ The NKVD watched. Nobody was safe.
 """)
     note.refresh_from_db()
     assert note.orphaned
-    assert f'id="note-{note.pk}"' in notes_page(imported).split("Notes whose passage has changed")[1]
+    assert f'id="note-{note.pk}"' in notes_page(imported, bob).split("Notes whose passage has changed")[1]
 
 
 SWAPPED = TRANSCRIPT.replace(
@@ -656,8 +660,9 @@ def test_re_anchoring_takes_the_same_queries_for_one_note_or_forty(imported, bob
         return len(captured), str(report.attached[0])
 
     one, forty = import_queries(1), import_queries(39)  # then forty threads, each with a reply
-    assert one == (12, "1 notes re-anchored, 0 orphaned")
-    assert forty == (12, "40 notes re-anchored, 0 orphaned")
+    kept = "notes re-anchored by their words, 0 moved to lightly edited words, 0 orphaned"
+    assert one == (12, f"1 {kept} (kept for their authors and moderators)")
+    assert forty == (12, f"40 {kept} (kept for their authors and moderators)")
     moved = Note.objects.filter(parent__isnull=False).select_related("first_sentence", "parent__first_sentence")
     assert all(reply.first_sentence == reply.parent.first_sentence for reply in moved)
     fresh = Note.objects.filter(episode=imported).visible_to(AnonymousUser()).badge_counts()
