@@ -32,6 +32,10 @@ class NoteQuerySet(models.QuerySet):
     def threads(self):
         return self.filter(parent__isnull=True)
 
+    def annotations(self):
+        """What annotation clients are shown: approved, undeleted, anchored notes and replies."""
+        return self.filter(status=Note.Status.APPROVED, deleted_at__isnull=True, orphaned=False)
+
     def in_reading_order(self):
         return self.order_by("orphaned", "first_sentence__position", "position_start", "created")
 
@@ -194,10 +198,27 @@ class Note(models.Model):
     def can_edit(self, user):
         return user.is_authenticated and user.pk == self.author_id and not self.is_deleted
 
-    def as_annotation(self):
-        """The note as a W3C Web Annotation (JSON-LD)."""
+    def as_annotation(self, absolute=str):
+        """
+        The note as a W3C Web Annotation (JSON-LD). `absolute` makes a path an
+        IRI (request.build_absolute_uri); a reply targets its thread's annotation.
+        """
+        annotation = {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": absolute(reverse("notes:annotation", args=[self.pk])),
+            "type": "Annotation",
+            "motivation": "replying" if self.parent_id else "commenting",
+            "creator": {"type": "Person", "name": self.author.public_name},
+            "created": self.created.isoformat(),
+            "body": {"type": "TextualBody", "value": self.body, "format": "text/markdown"},
+        }
+        if self.edited_at:
+            annotation["modified"] = self.edited_at.isoformat()
+        if self.parent_id:
+            annotation["target"] = absolute(reverse("notes:annotation", args=[self.parent_id]))
+            return annotation
         target = {
-            "source": self.episode.get_absolute_url(),
+            "source": absolute(self.episode.get_absolute_url()),
             "selector": [
                 {"type": "TextQuoteSelector", "exact": self.quote_exact,
                  "prefix": self.quote_prefix, "suffix": self.quote_suffix},
@@ -209,15 +230,8 @@ class Note(models.Model):
                 {"type": "FragmentSelector", "conformsTo": "http://www.w3.org/TR/media-frags/",
                  "value": self.media_fragment}
             )
-        return {
-            "@context": "http://www.w3.org/ns/anno.jsonld",
-            "type": "Annotation",
-            "id": self.get_absolute_url(),
-            "motivation": "replying" if self.parent_id else "commenting",
-            "body": {"type": "TextualBody", "value": self.body, "format": "text/markdown"},
-            "target": target,
-            "created": self.created.isoformat(),
-        }
+        annotation["target"] = target
+        return annotation
 
 
 class Flag(models.Model):

@@ -392,18 +392,71 @@ def note_delete(request, pk):
     return redirect(f"{url}#note-{note.parent_id}" if note.parent_id else url)
 
 
+ANNOTATION_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+ANNOTATIONS_PER_PAGE = 100
+
+
+def annotation_response(data):
+    return JsonResponse(data, content_type=ANNOTATION_TYPE, json_dumps_params={"ensure_ascii": False})
+
+
 @require_safe
 def note_annotation(request, pk):
     """An approved note as a W3C Web Annotation, for annotation tools and clients."""
-    note = get_object_or_404(
-        Note.objects.filter(status=Note.Status.APPROVED, deleted_at__isnull=True)
-        .select_related("episode"),
-        pk=pk,
+    note = get_object_or_404(Note.objects.annotations().select_related("episode", "author"), pk=pk)
+    return annotation_response(note.as_annotation(request.build_absolute_uri))
+
+
+@require_safe
+@shared_when_anonymous
+def annotation_collection(request, slug):
+    """
+    The episode's visible notes as a W3C Web Annotation AnnotationCollection:
+    without ?page= the collection (its total, first and last pages), with it an
+    AnnotationPage of ANNOTATIONS_PER_PAGE annotations in reading order. Two
+    queries a page, however many notes.
+    """
+    episode = get_object_or_404(Episode, slug=slug)
+    notes = Note.objects.annotations().filter(episode=episode)
+    total = notes.count()
+    pages = max(1, -(-total // ANNOTATIONS_PER_PAGE))
+    url = request.build_absolute_uri(reverse("notes:annotations", args=[slug]))
+    collection = {
+        "id": url,
+        "type": "AnnotationCollection",
+        "label": f"Listeners’ notes on {episode.numbered_title}",
+        "total": total,
+    }
+    page = int_param(request, "page", minimum=1, maximum=pages)
+    if page is None:
+        if total:
+            collection |= {"first": f"{url}?page=1", "last": f"{url}?page={pages}"}
+        return annotation_response({"@context": "http://www.w3.org/ns/anno.jsonld", **collection})
+    offset = (page - 1) * ANNOTATIONS_PER_PAGE
+    items = list(
+        notes.select_related("author")
+        .order_by("first_sentence__position", "position_start", "parent_id", "created", "pk")
+        [offset : offset + ANNOTATIONS_PER_PAGE]
     )
-    return JsonResponse(
-        note.as_annotation(),
-        content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
-    )
+    annotations = []
+    for note in items:
+        note.episode = episode
+        annotation = note.as_annotation(request.build_absolute_uri)
+        del annotation["@context"]  # the page's context covers its items
+        annotations.append(annotation)
+    data = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": f"{url}?page={page}",
+        "type": "AnnotationPage",
+        "partOf": collection,
+        "startIndex": offset,
+        "items": annotations,
+    }
+    if page > 1:
+        data["prev"] = f"{url}?page={page - 1}"
+    if page < pages:
+        data["next"] = f"{url}?page={page + 1}"
+    return annotation_response(data)
 
 
 @require_POST
