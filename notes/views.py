@@ -15,7 +15,8 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError
-from django.db.models import Max, Prefetch
+from django.db.models import Count, Max, Prefetch, Q
+from django.db.models.functions import Length
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -235,6 +236,68 @@ def note_list(request, slug):
     episode = get_object_or_404(Episode, slug=slug)
     context = discussion_context(request, episode)
     return render(request, TEMPLATE + "#discussion" if request.htmx else TEMPLATE, context)
+
+
+def highlight_of(note, starts, user):
+    """What notes.js needs to highlight a thread's words in place: offsets within its sentences."""
+    first, last = note.first_sentence.position, note.last_sentence.position
+    return {
+        "id": note.pk,
+        "first": first,
+        "last": last,
+        "start": note.position_start - starts[first],
+        "end": note.position_end - starts[last],
+        "quote": note.quote_exact,
+        "moment": note.media_start,
+        "mine": note.author_id == user.pk,
+        "pending": note.status == Note.Status.PENDING,
+        "replies": note.reply_count,
+        "author": note.author.public_name,
+    }
+
+
+@require_safe
+@shared_when_anonymous
+def note_highlights(request, slug):
+    """
+    The threads this reader sees, placed in the transcript for notes.js to
+    highlight: three queries however many notes (the episode, the sentences'
+    offsets, the threads with their reply counts). Anonymous readers share one
+    copy for the page cache's lifetime, so a moderator's decision reaches them
+    within it.
+    """
+    episode = get_object_or_404(Episode, slug=slug)
+    starts, offset = {}, 0
+    for position, length in episode.sentences.order_by("position").values_list("position", Length("text")):
+        starts[position] = offset
+        offset += length + 1
+    user = request.user
+    shown = Q(replies__status=Note.Status.APPROVED)
+    if user.is_authenticated:
+        shown |= Q(replies__author=user, replies__status=Note.Status.PENDING)
+    replies = Count("replies", filter=shown & Q(replies__deleted_at__isnull=True))
+    threads = (
+        notes_for(user)
+        .filter(episode=episode, deleted_at__isnull=True, orphaned=False, last_sentence__isnull=False)
+        .threads()
+        .select_related("last_sentence")
+        .annotate(reply_count=replies)
+        .in_reading_order()
+    )
+    notes = [
+        highlight_of(note, starts, user) for note in threads
+        if note.first_sentence.position in starts and note.last_sentence.position in starts
+    ]
+    return JsonResponse({"notes": notes})
+
+
+@require_safe
+def note_thread(request, pk):
+    """One thread, for the episode page's side panel (htmx); the discussion page otherwise."""
+    note = get_object_or_404(Note.objects.visible_to(request.user).select_related("episode"), pk=pk)
+    if not request.htmx:
+        return redirect(note.get_absolute_url())
+    return thread_response(request, note, in_panel=True)
 
 
 # ---- writing -----------------------------------------------------------------------

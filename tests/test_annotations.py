@@ -122,3 +122,55 @@ def test_the_episode_page_links_its_collection(client, episode):
 
 def test_an_unknown_episode_has_no_collection(client):
     assert client.get("/episodes/nope/annotations.jsonld").status_code == 404
+
+
+# ---- the episode page's highlights ------------------------------------------------------
+
+HIGHLIGHTS = f"/episodes/{SLUG}/notes/highlights.json"
+
+
+def test_highlights_place_each_visible_thread_within_its_sentences(client, episode, ann):
+    note = make_anchored_note(episode, ann, 1, last=2, exact="thousands. Stalin signed")
+    make_reply(note, make_user(), "Yes", status=Note.Status.APPROVED)
+    make_reply(note, make_user(), "Waiting", status=Note.Status.PENDING)
+    make_anchored_note(episode, ann, 3, status=Note.Status.PENDING, body="Not yet")
+    (shown,) = client.get(HIGHLIGHTS).json()["notes"]
+    assert shown == {
+        "id": note.pk, "first": 1, "last": 2, "start": len("The NKVD arrested "), "end": len("Stalin signed"),
+        "quote": "thousands. Stalin signed", "moment": 0.0, "mine": False, "pending": False,
+        "replies": 1, "author": "Ann",
+    }
+
+
+def test_a_reader_sees_their_own_waiting_notes_highlighted_as_theirs(client, episode, ann):
+    pending = make_anchored_note(episode, ann, 3, exact="barbaric methods", status=Note.Status.PENDING)
+    client.force_login(ann)
+    (shown,) = client.get(HIGHLIGHTS).json()["notes"]
+    assert shown["id"] == pending.pk and shown["mine"] and shown["pending"]
+    start = len("Kopelev wrote: “We were forced to resort to ")
+    assert (shown["start"], shown["end"]) == (start, start + len("barbaric methods"))
+
+
+def test_orphaned_and_deleted_threads_are_not_highlighted(client, episode, ann):
+    orphan = make_anchored_note(episode, ann, 1)
+    deleted = make_anchored_note(episode, ann, 2)
+    Note.objects.filter(pk=orphan.pk).update(orphaned=True)
+    Note.objects.filter(pk=deleted.pk).update(deleted_at=deleted.created)
+    assert client.get(HIGHLIGHTS).json()["notes"] == []
+
+
+def test_highlights_take_the_same_queries_for_any_number_of_notes(client, episode, ann,
+                                                                 django_assert_max_num_queries):
+    for n in range(30):
+        make_reply(make_anchored_note(episode, ann, 1 + n % 3), make_user(), status=Note.Status.APPROVED)
+    with django_assert_max_num_queries(3):
+        assert len(client.get(HIGHLIGHTS).json()["notes"]) == 30
+
+
+def test_a_thread_is_served_to_the_side_panel(client, episode, ann):
+    note = make_anchored_note(episode, ann, 1, body="In the panel")
+    response = client.get(f"/notes/{note.pk}/", headers={"HX-Request": "true"})
+    assert f'id="note-{note.pk}"' in response.content.decode() and "In the panel" in response.content.decode()
+    assert client.get(f"/notes/{note.pk}/").url == f"/episodes/{SLUG}/notes/#note-{note.pk}"
+    hidden = make_anchored_note(episode, ann, 1, status=Note.Status.SPAM)
+    assert client.get(f"/notes/{hidden.pk}/", headers={"HX-Request": "true"}).status_code == 404
