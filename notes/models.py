@@ -180,10 +180,18 @@ class Note(models.Model):
     def moment_url(self):
         if self.first_sentence_id is None:
             return ""
+        return f"{self.listening_url()}#s-{self.first_sentence.position}"
+
+    def in_place_url(self):
+        """The episode page at the note: its words lit and its thread open (static/js/highlights.js)."""
+        return f"{self.listening_url()}#note-{self.parent_id or self.pk}"
+
+    def listening_url(self):
+        """The episode page at the note's moment (?t= also brings its sentence into view without JavaScript)."""
         url = self.episode.get_absolute_url()
         if self.media_start is not None:
             url += f"?t={moment_parameter(self.media_start)}"
-        return f"{url}#s-{self.first_sentence.position}"
+        return url
 
     @classmethod
     def initial_status_for(cls, user):

@@ -174,3 +174,10 @@ def test_a_thread_is_served_to_the_side_panel(client, episode, ann):
     assert client.get(f"/notes/{note.pk}/").url == f"/episodes/{SLUG}/notes/#note-{note.pk}"
     hidden = make_anchored_note(episode, ann, 1, status=Note.Status.SPAM)
     assert client.get(f"/notes/{hidden.pk}/", headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_a_thread_names_its_moment_and_opens_the_page_at_the_note(client, episode, ann):
+    note = make_anchored_note(episode, ann, 3, exact="barbaric methods")
+    html = client.get(f"/episodes/{SLUG}/notes/").content.decode()
+    assert (f'<a class="note-moment" href="/episodes/{SLUG}/?t=5.2#note-{note.pk}" data-moment="5.2">'
+            'Listen from <time datetime="PT5S">0:05</time></a>') in html

@@ -158,8 +158,24 @@
     returnTo = null;
   }
 
+  // "Listen from 2:43" in the panel plays from there, on this page.
+  function listenFrom(moment) {
+    const audio = document.getElementById("audio");
+    if (!audio) return false;
+    const at = () => { audio.currentTime = moment; window.Companion?.sync?.(moment); };
+    if (audio.readyState >= 1) at();
+    else audio.addEventListener("loadedmetadata", at, { once: true });
+    window.Companion?.sync?.(moment);
+    return true;
+  }
+
   panel.addEventListener("click", (event) => {
     if (event.target.closest("[data-note-panel-close]")) close();
+    const moment = event.target.closest("a.note-moment[data-moment]");
+    if (moment && !(event.metaKey || event.ctrlKey || event.shiftKey) && listenFrom(Number(moment.dataset.moment))) {
+      event.preventDefault();
+      document.getElementById("audio").play().catch(() => {});
+    }
   });
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !event.target.closest("textarea, input, select")) close();
@@ -227,14 +243,7 @@
     if (switcher) switcher.querySelector('input[value="all"]').checked = true;
     const first = document.getElementById(`s-${note.data.first}`);
     first?.scrollIntoView({ block: "center", behavior: "instant" });
-    const moment = note.data.moment;
-    const audio = document.getElementById("audio");
-    if (moment !== null && audio) {
-      const at = () => { audio.currentTime = moment; window.Companion?.sync?.(moment); };
-      if (audio.readyState >= 1) at();
-      else audio.addEventListener("loadedmetadata", at, { once: true });
-      window.Companion?.sync?.(moment);
-    }
+    if (note.data.moment !== null) listenFrom(note.data.moment);
     open([id], { focus: false });
   }
 

@@ -168,6 +168,7 @@
       `${after.replace(/\s\S*$/, end + 80 < text.length ? "" : "$&")}${end + 80 < text.length ? "…" : ""}`,
     );
     context.hidden = false;
+    form.querySelector("[data-note-quote]").hidden = true; // the marked words say it
   }
 
   // The moment the words were heard, and a button that plays them again (to the passage's end).
