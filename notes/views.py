@@ -15,7 +15,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import Length
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -172,11 +172,23 @@ def compose_context(episode, *, form=None, paragraph=None, created=None, target=
         paragraph = paragraph or 1
         compose["paragraph"] = paragraph
         compose["sentences"] = list(
-            episode.sentences.filter(paragraph=paragraph).order_by("position").only("position", "text")
+            episode.sentences.filter(paragraph=paragraph).order_by("position").only("position", "text", "start")
         )
         if not compose["first"] and compose["sentences"]:
             compose["first"] = str(compose["sentences"][0].position)
     return compose
+
+
+def passage_choices(episode):
+    """
+    Each paragraph as a reader finds it on the page, by its moment and its first
+    words (the no-JavaScript composer lists them; the number stays in the link).
+    """
+    choices = {}
+    for paragraph, start, text in episode.sentences.order_by("position").values_list("paragraph", "start", "text"):
+        if paragraph not in choices:
+            choices[paragraph] = {"paragraph": paragraph, "start": start, "text": text}
+    return list(choices.values())
 
 
 def paragraph_param(request):
@@ -325,7 +337,7 @@ def note_create(request, slug):
             request, episode,
             mode="compose",
             compose=compose_context(episode, paragraph=paragraph_param(request)),
-            paragraphs=episode.sentences.aggregate(last=Max("paragraph"))["last"] or 1,
+            passages=passage_choices(episode),
         )
         return render(request, TEMPLATE, context)
     if existing := sent_before(request):
@@ -348,7 +360,7 @@ def note_create(request, slug):
     context = base_context(
         request, episode, mode="compose",
         compose=compose_context(episode, form=form, target="compose" if request.htmx else ""),
-        paragraphs=episode.sentences.aggregate(last=Max("paragraph"))["last"] or 1,
+        passages=passage_choices(episode),
     )
     if request.htmx:
         return render(request, TEMPLATE + "#compose", context)

@@ -144,7 +144,7 @@ def test_the_body_length_limit_is_enforced_and_shown(client, episode, ann, setti
 def test_the_plain_form_page_lists_the_chosen_paragraphs_sentences(client, episode, ann):
     html = client.get(CREATE + "?paragraph=2").content.decode()
     assert '<select name="first" id="compose-first">' in html
-    assert '<option value="3" selected>3. Kopelev wrote' in html
+    assert '<option value="3" selected>Kopelev wrote' in html
     assert '<option value="1"' not in html
     assert 'name="idempotency_key"' in html
 
@@ -546,7 +546,7 @@ def test_the_paragraph_filter_shows_that_paragraphs_notes_and_prefills_the_form(
     make_anchored_note(episode, bob, 3, body="On the second")
     html = as_user(ann).get(NOTES + "?paragraph=2").content.decode()
     assert "On the second" in html and "On the first" not in html
-    assert '<option value="3" selected>' in html and "Add a note on paragraph 2" in html
+    assert '<option value="3" selected>' in html and "Add a note on this passage" in html
 
 
 def test_notes_sort_by_passage_or_newest_first(client, episode, bob):
@@ -986,3 +986,19 @@ def test_a_reply_whose_passage_went_while_saving_is_refused_clearly(client, epis
                            {"body": "Yes.", "idempotency_key": "r-gone"}, headers=HTMX)
     assert response.status_code == 409 and "send your reply again" in response.content.decode()
     assert not Note.objects.filter(parent__isnull=False).exists()
+
+
+def test_without_javascript_the_passage_is_chosen_by_its_moment_and_words(client, ann):
+    """No number the page never shows: each paragraph by its time and first words, each sentence by its own."""
+    timed = make_episode(number=9, slug="timed-nine")
+    make_sentences(timed, "The NKVD arrested thousands.", "Stalin signed the lists.", paragraph=1)
+    make_sentences(timed, "Kopelev remembered it.", paragraph=2)
+    from episodes.models import Episode
+
+    timed.save_timings([(0.0, 2.5, []), (2.8, 4.9, []), (65.2, 70.0, [])], Episode.Timing.TIMED)
+    html = client.get(reverse("notes:create", args=[timed.slug])).content.decode()
+    assert 'name="paragraph"' not in html and "Show its sentences" not in html
+    assert '<a href="?paragraph=2"><time datetime="PT65S">1:05</time> Kopelev remembered it.</a>' in html
+    html = client.get(reverse("notes:create", args=[timed.slug]), {"paragraph": 1}).content.decode()
+    assert '<option value="2">0:02 · Stalin signed the lists.</option>' in html
+    assert '<a href="?paragraph=1" aria-current="true">' in html
