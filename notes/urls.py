@@ -18,5 +18,6 @@ urlpatterns = [
     path("notes/<int:pk>/flag/", views.note_flag, name="flag"),
     path("notes/<int:pk>/annotation.jsonld", views.note_annotation, name="annotation"),
     path("moderation/", views.moderation_queue, name="moderation"),
+    path("moderation/notes/", views.moderation_bulk, name="moderation_bulk"),
     path("moderation/notes/<int:pk>/<str:action>/", views.moderation_act, name="moderation_act"),
 ]

@@ -26,7 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.decorators import login_to_write, refuse, staff_required
 from accounts.ratelimit import rate_limit
-from companion.params import int_or_none, int_param
+from companion.params import InvalidNumber, int_or_none, int_param, parse_int
 from companion.text import without_controls
 from companion.shared_pages import shared_when_anonymous
 from episodes.models import Episode
@@ -579,6 +579,40 @@ def moderation_queue(request):
         "reasons": Flag.Reason,
     }
     return render(request, "notes/moderation.html", context)
+
+
+BULK_ACTIONS = ["approve", "reject", "spam"]  # banning stays one author at a time, with its own button
+
+
+@staff_required
+@require_POST
+def moderation_bulk(request):
+    """One decision on every note ticked in the queue; each goes through moderate(), and the log."""
+    action = request.POST.get("action")
+    if action not in BULK_ACTIONS:
+        return refuse(request, "Choose approve, reject or spam for the notes you ticked.", 400)
+    try:
+        ids = {parse_int(value, minimum=1, maximum=MAX_POSITION, name="A note") for value in request.POST.getlist("notes")}
+    except InvalidNumber as error:
+        return refuse(request, str(error), 400)
+    if not ids:
+        messages.error(request, "Tick the notes to decide on first.")
+        return redirect("notes:moderation")
+    if len(ids) > QUEUE_SIZE:
+        return refuse(request, f"At most {QUEUE_SIZE} notes at once.", 400)
+    reason = request.POST.get("reason", "")
+    done, problems = 0, []
+    for note in Note.objects.filter(pk__in=ids).select_related("author").order_by("pk"):
+        try:
+            moderate(note, action, request.user, reason)
+            done += 1
+        except ModerationError as error:
+            problems.append(f"Note {note.pk}: {error}")
+    verb = {"approve": "Approved", "reject": "Rejected", "spam": "Marked as spam"}[action]
+    messages.success(request, f"{verb}: {done} note{'' if done == 1 else 's'}.")
+    for problem in problems:
+        messages.error(request, problem)
+    return redirect("notes:moderation")
 
 
 @staff_required

@@ -145,6 +145,7 @@ NOT_PAGES = {
     "notes:delete": "POST only",
     "notes:flag": "POST only",
     "notes:moderation_act": "POST only",
+    "notes:moderation_bulk": "POST only",
     "alignment:review_start": "POST only",
     "logout": "POST only",
     "timeline:json": "JSON for TimelineJS",
