@@ -181,3 +181,11 @@ def test_a_thread_names_its_moment_and_opens_the_page_at_the_note(client, episod
     html = client.get(f"/episodes/{SLUG}/notes/").content.decode()
     assert (f'<a class="note-moment" href="/episodes/{SLUG}/?t=5.2#note-{note.pk}" data-moment="5.2">'
             'Listen from <time datetime="PT5S">0:05</time></a>') in html
+
+
+def test_highlights_are_shared_like_the_page_for_anonymous_readers_and_private_when_signed_in(client, episode, ann):
+    """A moderator's decision reaches anonymous readers within the shared page's lifetime."""
+    make_anchored_note(episode, ann, 1)
+    assert client.get(HIGHLIGHTS)["Cache-Control"].startswith("public, max-age=")
+    client.force_login(ann)
+    assert "private" in client.get(HIGHLIGHTS)["Cache-Control"]

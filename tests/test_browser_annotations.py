@@ -149,3 +149,51 @@ def test_after_a_transcript_edit_a_note_moves_with_its_words_and_one_whose_words
     expect(page.locator(f"#note-{moved.pk}")).to_contain_text("About the comma.")
     expect(orphans.locator(f"#note-{moved.pk}")).to_have_count(0)
     page.context.clear_cookies()
+
+
+def test_by_keyboard_a_sentence_offers_its_notes_and_n_annotates_it(site, page):
+    episode = Episode.objects.get()
+    note = make_anchored_note(episode, make_user("ann"), 2, body="On the second sentence.")
+    sign_in(page, site, make_user("writer"))
+    page.goto(site + EPISODE)
+    page.wait_for_function(f"() => ({LIT})().length === 1")
+    page.locator("#s-1").focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#s-2")).to_be_focused()
+    here = page.get_by_role("button", name="1 note here")
+    expect(here).to_be_visible()
+    page.keyboard.press("Tab")  # the passage tools come next in the tab order
+    expect(page.locator('#passage-tools [data-passage-action="copy-moment"]')).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(here).to_be_focused()
+    page.keyboard.press("Enter")
+    panel = page.locator("#note-panel")
+    expect(panel.locator(f"#note-{note.pk}")).to_contain_text("On the second sentence.")
+    expect(page.locator("#note-panel-title")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(page.locator("#s-2")).to_be_focused()  # back to the passage: its tools hid when focus left them
+    page.locator("#s-3").focus()
+    page.keyboard.press("n")
+    dialog = page.locator("#note-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("input[name=first]")).to_have_value("3")
+    expect(dialog.locator("[data-note-context] mark")).to_have_text(
+        " ".join(episode.sentences.get(position=3).text.split()))
+    page.keyboard.press("Escape")
+    page.context.clear_cookies()
+
+
+def test_note_this_moment_anchors_to_the_sentence_being_read(site, page):
+    sign_in(page, site, make_user("listener"))
+    page.goto(site + EPISODE + "?t=100")
+    current = page.locator('.sentence[aria-current="true"]')
+    expect(current).to_have_count(1)
+    position = current.get_attribute("data-position")
+    page.get_by_role("button", name="Note this moment").click()
+    dialog = page.locator("#note-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("input[name=first]")).to_have_value(position)
+    start = int(Episode.objects.get().sentences.get(position=position).start)
+    expect(dialog.locator("[data-note-time]")).to_have_text(f"{start // 60}:{start % 60:02d}")
+    page.context.clear_cookies()

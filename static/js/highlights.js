@@ -143,7 +143,9 @@
       return window.htmx.ajax("GET", panel.dataset.threadUrl.replace(/\/0\/$/, `/${id}/`), { target: slot, swap: "outerHTML" });
     });
     if (!panel.hidden && !focus) return Promise.all(loads);
-    returnTo = document.activeElement;
+    // Back, on closing, to what had focus, or else to the passage (the tools hide once focus leaves them).
+    const first = notes.find((each) => each.data.id === ids[0]);
+    returnTo = { from: document.activeElement, passage: document.getElementById(`s-${first?.data.first}`) };
     panel.hidden = false;
     document.body.classList.add("note-panel-open");
     if (focus) panel.querySelector("h2").focus({ preventScroll: true });
@@ -154,7 +156,10 @@
     panel.hidden = true;
     chosen.clear();
     document.body.classList.remove("note-panel-open");
-    if (returnTo?.isConnected && returnTo !== document.body) returnTo.focus({ preventScroll: true });
+    const back = [returnTo?.from, returnTo?.passage].find(
+      (element) => element?.isConnected && element !== document.body && element.checkVisibility(),
+    );
+    back?.focus({ preventScroll: true });
     returnTo = null;
   }
 
