@@ -32,8 +32,12 @@ class NoteQuerySet(models.QuerySet):
     def threads(self):
         return self.filter(parent__isnull=True)
 
-    def annotations(self):
-        """What annotation clients are shown: approved, undeleted, anchored notes and replies."""
+    def public(self):
+        """
+        What everyone may see wherever notes are listed (feeds, search, annotation
+        clients): approved, undeleted, and still anchored. An orphaned note is
+        kept for its author and the moderators only.
+        """
         return self.filter(status=Note.Status.APPROVED, deleted_at__isnull=True, orphaned=False)
 
     def in_reading_order(self):

@@ -478,7 +478,7 @@ def annotation_response(data):
 @require_safe
 def note_annotation(request, pk):
     """An approved note as a W3C Web Annotation, for annotation tools and clients."""
-    note = get_object_or_404(Note.objects.annotations().select_related("episode", "author"), pk=pk)
+    note = get_object_or_404(Note.objects.public().select_related("episode", "author"), pk=pk)
     return annotation_response(note.as_annotation(request.build_absolute_uri))
 
 
@@ -492,7 +492,7 @@ def annotation_collection(request, slug):
     queries a page, however many notes.
     """
     episode = get_object_or_404(Episode, slug=slug)
-    notes = Note.objects.annotations().filter(episode=episode)
+    notes = Note.objects.public().filter(episode=episode)
     total = notes.count()
     pages = max(1, -(-total // ANNOTATIONS_PER_PAGE))
     url = request.build_absolute_uri(reverse("notes:annotations", args=[slug]))

@@ -114,3 +114,12 @@ def test_orphaned_notes_are_shown_to_their_author_and_moderators_only(imported, 
         client.force_login(reader)
         html = client.get(url).content.decode()
         assert f'id="note-{note.pk}"' in html.split("Notes whose passage has changed")[1]
+
+
+def test_an_orphaned_note_leaves_the_feed_and_search(imported, bob, client):
+    make_anchored_note(imported, bob, 2, exact="Nobody trusted the Party's new line.", body="Lostword here")
+    assert "Lostword" in client.get(reverse("notes:feed", args=[imported.slug])).content.decode()
+    assert "Lostword here" in client.get("/search/", {"q": "Lostword"}).content.decode()
+    reimport(imported, " Nobody trusted the Party's new line.", "")
+    assert "Lostword" not in client.get(reverse("notes:feed", args=[imported.slug])).content.decode()
+    assert "Lostword here" not in client.get("/search/", {"q": "Lostword"}).content.decode()
