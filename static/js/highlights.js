@@ -41,27 +41,7 @@
   let returnTo = null;
 
   // ---- placing a thread's words ------------------------------------------------
-  // Text nodes of a sentence with their offsets, without citation markers: the
-  // sentence's text as the server stores it.
-  function textMap(sentence) {
-    const map = [];
-    let offset = 0;
-    const walker = document.createTreeWalker(sentence, NodeFilter.SHOW_TEXT, {
-      acceptNode: (node) => (node.parentElement.closest(".fnref") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
-    });
-    while (walker.nextNode()) {
-      map.push({ node: walker.currentNode, start: offset });
-      offset += walker.currentNode.length;
-    }
-    return map;
-  }
-
-  function locate(map, offset) {
-    for (let i = map.length - 1; i >= 0; i--) {
-      if (map[i].start <= offset) return [map[i].node, Math.min(offset - map[i].start, map[i].node.length)];
-    }
-    return [map[0].node, 0];
-  }
+  const { textMap, locate } = window.CompanionText; // static/js/text-map.js
 
   const squeeze = (text) => text.replace(/\s+/g, " ").trim();
 
