@@ -129,7 +129,14 @@
     panel.hidden = false;
     document.body.classList.add("note-panel-open");
     if (focus) panel.querySelector("h2").focus({ preventScroll: true });
-    return Promise.all(loads);
+    return Promise.all(loads).then(() => keepClear(ids[0]));
+  }
+
+  // On a phone the sheet covers the lower part of the window: the words move above it.
+  function keepClear(id) {
+    const rect = notes.find((each) => each.data.id === id)?.range.getClientRects()[0];
+    const sheetTop = panel.getBoundingClientRect().top;
+    if (rect && rect.bottom > sheetTop - 8) window.scrollBy({ top: rect.top - window.innerHeight * 0.12, behavior: "instant" });
   }
 
   function close() {
