@@ -197,3 +197,26 @@ def test_note_this_moment_anchors_to_the_sentence_being_read(site, page):
     start = int(Episode.objects.get().sentences.get(position=position).start)
     expect(dialog.locator("[data-note-time]")).to_have_text(f"{start // 60}:{start % 60:02d}")
     page.context.clear_cookies()
+
+
+def test_on_a_phone_a_tap_on_lit_words_opens_a_bottom_sheet_above_the_player_and_does_not_seek(site, phone_page):
+    episode = Episode.objects.get()
+    note = make_anchored_note(episode, make_user("ann"), 6, exact="the idea that there was a great conspiracy",
+                              body="On a phone.")
+    page = phone_page
+    page.goto(site + EPISODE)
+    page.wait_for_function(f"() => ({LIT})().length === 1")
+    point = page.evaluate("""() => { document.getElementById('s-6').scrollIntoView({block: 'center', behavior: 'instant'});
+      const r = [...CSS.highlights.get('note')][0].getClientRects()[0];
+      return {x: r.left + r.width / 2, y: r.top + r.height / 2}; }""")
+    page.touchscreen.tap(point["x"], point["y"])
+    panel = page.locator("#note-panel")
+    expect(panel.locator(f"#note-{note.pk}")).to_contain_text("On a phone.")
+    sheet = panel.bounding_box()
+    player = page.locator("#player").bounding_box()
+    # Full width, from the lower part of the window down to the player, docked on it.
+    assert sheet["width"] == 390 and sheet["y"] > 844 * 0.2 and abs(sheet["y"] + sheet["height"] - player["y"]) < 1
+    assert player["y"] + player["height"] == 844  # the player at the foot of the window, nothing showing under it
+    words = page.evaluate("() => [...CSS.highlights.get('note-chosen')][0].getClientRects()[0].bottom")
+    assert words < sheet["y"]  # the words stay in sight above the sheet
+    assert page.evaluate("document.getElementById('audio').currentTime") == 0
