@@ -592,7 +592,10 @@ def moderation_bulk(request):
     if action not in BULK_ACTIONS:
         return refuse(request, "Choose approve, reject or spam for the notes you ticked.", 400)
     try:
-        ids = {parse_int(value, minimum=1, maximum=MAX_POSITION, name="A note") for value in request.POST.getlist("notes")}
+        ids = {
+            parse_int(value, minimum=1, maximum=MAX_POSITION, name="A note")
+            for value in request.POST.getlist("notes")
+        }
     except InvalidNumber as error:
         return refuse(request, str(error), 400)
     if not ids:
