@@ -156,7 +156,8 @@ class AlignmentRunAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     fields = [
         "episode", "audio", "keep_manual", "status", "progress_display", "stage", "message",
-        "created", "started", "heartbeat", "finished", "summary", "skipped_segments", "low_confidence_links",
+        "created", "started", "heartbeat", "finished", "summary", "changes_link", "skipped_segments",
+        "low_confidence_links",
     ]
 
     def has_add_permission(self, request):
@@ -182,6 +183,14 @@ class AlignmentRunAdmin(admin.ModelAdmin):
             f"{result['compute_seconds']:.1f} s of compute ({per_minute:.1f} s per audio minute); "
             f"{kept} editor's start{'s' if kept != 1 else ''} kept."
         )
+
+    @admin.display(description="What changed")
+    def changes_link(self, run):
+        record = (run.result or {}).get("timing_import")
+        if not record:
+            return "–"
+        url = reverse("admin:episodes_episode_timings_report", args=[run.episode_id, record])
+        return format_html('<a href="{}">Every sentence moved, kept or left untimed, and an undo</a>', url)
 
     @admin.display(description="Skipped (not in the script)")
     def skipped_segments(self, run):

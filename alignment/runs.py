@@ -26,7 +26,8 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from companion.fetch import FetchError, download
-from episodes.models import Episode, Sentence
+from episodes.models import Episode, Sentence, TimingImport
+from episodes.timings.changes import plan_timings
 
 from . import models as alignment_runs
 from .models import AlignmentRun
@@ -195,7 +196,14 @@ def _align_and_save(run, path, progress):
         sentences = list(episode.sentences.select_for_update().order_by("position"))
         if [sentence.text for sentence in sentences] != texts:
             raise AlignmentRefused("The transcript changed while the audio was being aligned; run it again.")
-        kept = apply_alignment(sentences, alignment, run.keep_manual)
+        record = TimingImport(
+            episode=episode, source=TimingImport.Source.ALIGNMENT, state=TimingImport.State.APPLIED,
+            overwrite_editor_starts=not run.keep_manual, previous=episode.timings_snapshot(),
+        )
+        plan = apply_alignment(sentences, alignment, run.keep_manual)
+        record.changes = [change.as_row() for change in plan.changes]
+        record.save()
+        kept = [sentence.position for sentence in sentences if sentence.start_set_by_editor]
         Sentence.objects.bulk_update(
             sentences, ["start", "end", "words", "confidence", "start_set_by_editor"], batch_size=500
         )
@@ -217,6 +225,7 @@ def _align_and_save(run, path, progress):
             "skipped": [[round(float(start), 2), round(float(end), 2)] for start, end in alignment.skipped],
             "low_confidence": low,
             "kept_manual": kept,
+            "timing_import": record.pk,
         }
         run.status, run.progress, run.stage = Status.DONE, 1.0, "Done"
         run.finished = timezone.now()
@@ -224,26 +233,27 @@ def _align_and_save(run, path, progress):
 
 
 def apply_alignment(sentences, alignment, keep_manual):
-    """Put the aligned times on the sentences; returns the positions whose editor's start was kept."""
+    """
+    Put the aligned times on the sentences (timings/changes.py decides what
+    each keeps); returns the TimingPlan, or AlignmentRefused when an editor's
+    kept start is out of order with the aligned ones around it.
+    """
     if len(alignment.sentences) != len(sentences):
         raise AlignmentRefused(
             f"The aligner timed {len(alignment.sentences)} sentences but the episode has {len(sentences)}."
         )
-    kept = []
-    for sentence, timing in zip(sentences, alignment.sentences):
-        start, end = round(float(timing.start), 3), round(float(timing.end), 3)
-        words = [[int(a), int(b), round(float(c), 3), round(float(d), 3)] for a, b, c, d in timing.words]
-        if keep_manual and sentence.start_set_by_editor and sentence.start is not None:
-            start = sentence.start
-            end = max(end, start)
-            # Word times before the editor's start contradict it; let the sentence start them.
-            words = [word for word in words if word[2] >= start]
-            kept.append(sentence.position)
-        else:
-            sentence.start_set_by_editor = False
-        sentence.start, sentence.end, sentence.words = start, max(end, start), words
+    proposed = [
+        (round(float(t.start), 3), round(float(t.end), 3),
+         [[int(a), int(b), round(float(c), 3), round(float(d), 3)] for a, b, c, d in t.words])
+        for t in alignment.sentences
+    ]
+    plan = plan_timings(sentences, proposed, overwrite_editor_starts=not keep_manual)
+    if plan.conflicts:
+        raise AlignmentRefused(" ".join(plan.conflicts))
+    for sentence, timing, (start, end, words, editors) in zip(sentences, alignment.sentences, plan.timings):
+        sentence.start, sentence.end, sentence.words, sentence.start_set_by_editor = start, end, words, editors
         sentence.confidence = round(float(timing.confidence), 3)
-    return kept
+    return plan
 
 
 @contextmanager

@@ -12,11 +12,11 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
 
+from .admin_timings import TimingsUploadMixin
 from .admin_links import AmbiguityRuleInline, PreviewLinksMixin, ScopedAliasInline
 from .feeds import admin as feeds_admin  # noqa: F401  registers Podcast, with its "Import feed" page
 from .models import Citation, Episode, Mention, Person, Sentence, Source, Term
 from .tasks import relink_episodes, render_episodes
-from .timings.imports import TimingImportError, import_timings
 from .transcripts import TranscriptError, decode_transcript, import_transcript
 
 
@@ -99,13 +99,10 @@ class CitationInline(admin.TabularInline):
 
 
 class EpisodeAdminForm(forms.ModelForm):
-    """The episode, plus uploads of its transcript text and timings."""
+    """The episode, plus an upload of its transcript text (timings have their own page: admin_timings.py)."""
 
     transcript_file = forms.FileField(
         required=False, help_text="Plain UTF-8 text; replaces the sentences (kept where unchanged)."
-    )
-    timings_file = forms.FileField(
-        required=False, help_text="WebVTT, SRT, Podcasting 2.0 JSON or HTML; times the sentences."
     )
 
     class Meta:
@@ -123,14 +120,14 @@ class EpisodeAdminForm(forms.ModelForm):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(admin.ModelAdmin):
+class EpisodeAdmin(TimingsUploadMixin, admin.ModelAdmin):
     form = EpisodeAdminForm
     list_display = ["number", "title", "series", "part", "published", "sentence_count"]
     list_display_links = ["number", "title"]
     search_fields = ["title", "series__title", "summary"]
     list_filter = ["series"]
     prepopulated_fields = {"slug": ["number", "title"]}
-    readonly_fields = ["published_title", "transcript_rendered_at"]
+    readonly_fields = ["published_title", "timing", "transcript_rendered_at"]
     actions = ["relink", "estimate_timings"]
 
     def save_model(self, request, obj, form, change):
@@ -155,17 +152,6 @@ class EpisodeAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Transcript imported: {report}", messages.SUCCESS)
             except TranscriptError as error:
                 self.message_user(request, f"Transcript not imported: {error}", messages.ERROR)
-        if upload := form.cleaned_data.get("timings_file"):
-            try:
-                mapping = import_timings(episode, upload.read(), upload.name)
-                self.message_user(
-                    request,
-                    f"Timings imported: {mapping.matched_sentences} of "
-                    f"{len(mapping.timings)} sentences timed.",
-                    messages.SUCCESS,
-                )
-            except TimingImportError as error:
-                self.message_user(request, f"Timings not imported: {error}", messages.ERROR)
 
     @admin.action(description="Estimate timings from the duration")
     def estimate_timings(self, request, queryset):

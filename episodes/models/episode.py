@@ -137,7 +137,8 @@ class Episode(models.Model):
     audio_note = models.CharField(
         max_length=300, blank=True, help_text="Why there is no audio, when there is none."
     )
-    timing = models.CharField(max_length=10, choices=Timing, default=Timing.NONE)
+    # Set by the code that writes timings, from what it wrote: never chosen by hand.
+    timing = models.CharField(max_length=10, choices=Timing, default=Timing.NONE, editable=False)
     summary = models.TextField(blank=True)
     # Written by render_transcript() whenever sentences, mentions or
     # citations change; pages serve it as it is.
@@ -253,12 +254,25 @@ class Episode(models.Model):
             self.save_timings(timings, self.Timing.ESTIMATED)
 
     def save_timings(self, timings, timing):
-        """Store [(start, end, words), …] for the sentences in order, then re-render."""
+        """
+        Store [(start, end, words), …] for the sentences in order, then re-render.
+        With a fourth value, (…, set_by_editor), a plan's (timings/changes.py):
+        the aligner's confidence goes with every start it no longer vouches for.
+        The status says what the data holds: with no start at all, "No timings".
+        """
         with self.writing():
             sentences = list(self.sentences.order_by("position"))
-            for sentence, (start, end, words) in zip(sentences, timings, strict=True):
+            fields = ["start", "end", "words"]
+            for sentence, (start, end, words, *editors) in zip(sentences, timings, strict=True):
                 sentence.start, sentence.end, sentence.words = start, end, words or []
-            Sentence.objects.bulk_update(sentences, ["start", "end", "words"], batch_size=500)
+                if editors:
+                    sentence.start_set_by_editor = editors[0]
+                    sentence.confidence = sentence.confidence if editors[0] else None
+            if timings and len(timings[0]) == 4:
+                fields += ["start_set_by_editor", "confidence"]
+            Sentence.objects.bulk_update(sentences, fields, batch_size=500)
+            if not any(sentence.start is not None for sentence in sentences):
+                timing = self.Timing.NONE
             # A chapter that opens at a sentence starts when that sentence is spoken.
             self.chapters.filter(sentence__start__isnull=False).update(
                 start=Subquery(Sentence.objects.filter(pk=OuterRef("sentence")).values("start"))
@@ -266,6 +280,34 @@ class Episode(models.Model):
             self.timing = timing
             self.save(update_fields=["timing"])
             self.render_transcript()
+
+    def timings_snapshot(self):
+        """The sentences' timings as they are, for an undo: see TimingImport.previous."""
+        rows = self.sentences.order_by("position").values_list(
+            "pk", "start", "end", "words", "confidence", "start_set_by_editor"
+        )
+        return {"timing": self.timing, "sentences": [list(row) for row in rows]}
+
+    def restore_timings(self, snapshot):
+        """Put back a timings_snapshot(); False when the sentences are no longer the same ones."""
+        with self.writing():
+            sentences = list(self.sentences.order_by("position"))
+            rows = snapshot["sentences"]
+            if [sentence.pk for sentence in sentences] != [row[0] for row in rows]:
+                return False
+            for sentence, (_, start, end, words, confidence, editors) in zip(sentences, rows):
+                sentence.start, sentence.end, sentence.words = start, end, words
+                sentence.confidence, sentence.start_set_by_editor = confidence, editors
+            Sentence.objects.bulk_update(
+                sentences, ["start", "end", "words", "confidence", "start_set_by_editor"], batch_size=500
+            )
+            self.chapters.filter(sentence__start__isnull=False).update(
+                start=Subquery(Sentence.objects.filter(pk=OuterRef("sentence")).values("start"))
+            )
+            self.timing = snapshot["timing"]
+            self.save(update_fields=["timing"])
+            self.render_transcript()
+            return True
 
     def render_transcript(self):
         """Store the transcript as pages show it; then tell the apps that annotate it (signals)."""
