@@ -28,7 +28,9 @@ from .runs import (
     AudioUnavailable,
     episode_audio_location,
     latest_run,
+    needing_review,
     store_upload,
+    with_failed_alignment,
 )
 from .tasks import start_alignment
 
@@ -223,3 +225,26 @@ class EpisodeAdmin(AlignEpisodeMixin, episodes_admin.EpisodeAdmin):
     change_form_template = "admin/alignment/episode/change_form.html"
     readonly_fields = [*episodes_admin.EpisodeAdmin.readonly_fields, "latest_alignment"]
     actions = [*episodes_admin.EpisodeAdmin.actions, "align_to_audio"]
+
+
+class NeedsWorkFilter(admin.SimpleListFilter):
+    """The episodes an editor has work on, as the editor's home counts them (companion/desk.py)."""
+
+    title = "needs"
+    parameter_name = "needs"
+
+    def lookups(self, request, model_admin):
+        return [("review", "Sentences to review"), ("untimed", "No timings yet"), ("failed", "Alignment failed")]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "review":
+                return needing_review(queryset)
+            case "untimed":
+                return queryset.filter(pk__in=Episode.objects.untimed().values("pk"))
+            case "failed":
+                return queryset.filter(pk__in=with_failed_alignment(Episode.objects.all()).values("pk"))
+        return queryset
+
+
+EpisodeAdmin.list_filter = [NeedsWorkFilter, *episodes_admin.EpisodeAdmin.list_filter]

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connections
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -54,6 +55,24 @@ class AudioUnavailable(Exception):
 
 class AlignmentRefused(Exception):
     """An alignment can't start now (one is already running, nothing to align)."""
+
+
+def needing_review(episodes):
+    """
+    The episodes with a sentence to review: a start the aligner was unsure of
+    that no editor has set since, or, in a timed episode, a sentence with no time.
+    """
+    doubtful = Sentence.objects.filter(
+        episode=OuterRef("pk"), start__isnull=False, confidence__lt=LOW_CONFIDENCE, start_set_by_editor=False
+    )
+    untimed = Sentence.objects.filter(episode=OuterRef("pk"), start__isnull=True)
+    return episodes.filter(Exists(doubtful) | (~Q(timing=Episode.Timing.NONE) & Exists(untimed)))
+
+
+def with_failed_alignment(episodes):
+    """The episodes whose latest alignment run failed."""
+    latest = AlignmentRun.objects.filter(episode=OuterRef("pk")).order_by("-created", "-pk").values("status")[:1]
+    return episodes.annotate(latest_run_status=Subquery(latest)).filter(latest_run_status=AlignmentRun.Status.FAILED)
 
 
 def latest_run(episode):

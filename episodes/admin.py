@@ -9,65 +9,16 @@ change first (admin_links.py).
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Count
 
+from .admin_content import EpisodeContentAdmin
 from .admin_timings import TimingsUploadMixin
 from .admin_links import AmbiguityRuleInline, PreviewLinksMixin, ScopedAliasInline
+from . import admin_show  # noqa: F401  registers series, credits, chapters and transcript links
 from .feeds import admin as feeds_admin  # noqa: F401  registers Podcast, with its "Import feed" page
 from .models import Citation, Episode, Mention, Person, Sentence, Source, Term
 from .tasks import relink_episodes, render_episodes
 from .transcripts import TranscriptError, decode_transcript, import_transcript
-
-
-class EpisodeContentAdmin:
-    """
-    The admin of what episode pages show. A save or delete writes inside
-    Episode.writing() of the episodes whose rows it changes (the one lock
-    order), and once committed queues `follow_up` for those episodes alone:
-    a citation edit re-renders the episodes that cite it, a mention edit
-    relinks its episode. `episode_path` leads from a row to those episodes'
-    ids; with `relinks_everything` (names and aliases, which may match in any
-    episode) every episode is relinked instead.
-    """
-
-    episode_path = ""
-    follow_up = relink_episodes
-    relinks_everything = False
-
-    def stored_episodes(self, queryset):
-        """The episodes the rows are in as stored (before this change), one query."""
-        return set(queryset.values_list(self.episode_path, flat=True)) - {None}
-
-    def form_episodes(self, obj):
-        """The episode the row will be in once saved, from the form's values."""
-        value = obj
-        for name in self.episode_path.split("__"):
-            value = getattr(value, name)
-        return {value}
-
-    def queue_follow_up(self, episode_ids):
-        """Once the change is committed: relink or re-render the episodes (or every one)."""
-        ids = None if self.relinks_everything else sorted(episode_ids)
-        transaction.on_commit(lambda: self.follow_up.enqueue(ids))
-
-    def writing(self, episode_ids):
-        """Lock the episodes for the change, and queue its follow-up."""
-        self.queue_follow_up(episode_ids)
-        return Episode.objects.filter(pk__in=episode_ids).writing()
-
-    def save_model(self, request, obj, form, change):
-        before = self.stored_episodes(self.model.objects.filter(pk=obj.pk)) if change else set()
-        with self.writing(before | self.form_episodes(obj)):
-            super().save_model(request, obj, form, change)
-
-    def delete_model(self, request, obj):
-        with self.writing(self.stored_episodes(self.model.objects.filter(pk=obj.pk))):
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with self.writing(self.stored_episodes(queryset)):
-            super().delete_queryset(request, queryset)
 
 
 class EntryAdmin(EpisodeContentAdmin):
@@ -227,6 +178,10 @@ class MentionAdmin(EpisodeContentAdmin, admin.ModelAdmin):
     list_select_related = ["term", "person", "sentence__episode"]
     autocomplete_fields = ["sentence", "term", "person"]
 
+    def get_changeform_initial_data(self, request):
+        """A mention added here is the editor's: a relink keeps it (one found by the linker it may remove)."""
+        return {"kind": Mention.Kind.ADDED, **super().get_changeform_initial_data(request)}
+
 
 @admin.register(Source)
 class SourceAdmin(EpisodeContentAdmin, admin.ModelAdmin):
@@ -262,7 +217,6 @@ class CitationAdmin(EpisodeContentAdmin, admin.ModelAdmin):
     search_fields = ["quoted_text", "source__title", "sentence__text"]
     list_select_related = ["source", "sentence__episode"]
     autocomplete_fields = ["sentence", "source"]
-
 
 # Discussion notes: moderators work from /moderation/; the admin is the full
 # record. Every status change goes through moderation.moderate(), so the

@@ -486,6 +486,7 @@ def _import_transcripts(plan, fetched, report):
             link.error = clip(error, 500)
             link.save(update_fields=["error"])
             report.transcripts_failed += 1
+            report.warnings.append(f"{plan.item.where}: transcript {link.url} could not be used: {link.error}")
             continue
         link.imported_at, link.error = timezone.now(), ""
         link.save(update_fields=["imported_at", "error"])

@@ -190,7 +190,7 @@ class Mention(SpanInSentence, models.Model):
     """A term or person named in a sentence, at a character span."""
 
     class Kind(models.TextChoices):
-        AUTO = "auto", "Found by the linker"
+        AUTO = "auto", "Linked automatically (a relink may change it)"
         ADDED = "added", "Added by an editor"
         SUPPRESSED = "suppressed", "Suppressed by an editor"
 

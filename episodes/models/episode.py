@@ -64,6 +64,10 @@ class EpisodeQuerySet(models.QuerySet):
         """The catalogue's order (a key of ORDERS), with each episode's series."""
         return self.select_related("series").order_by(*ORDERS[order][1])
 
+    def untimed(self):
+        """Episodes with a transcript but no timings at all."""
+        return self.filter(timing=Episode.Timing.NONE, sentences__isnull=False).distinct()
+
     @contextmanager
     def writing(self):
         """
