@@ -40,6 +40,8 @@ def desk_items():
                  f"{episodes}?needs=failed", "The run's page says why."),
         DeskItem("running", "Alignments running or queued", running.count(),
                  f"{runs}?status__in=queued,running", "They refresh themselves; nothing to do but wait."),
+        DeskItem("drafts", "Drafts waiting to be published", Episode.objects.filter(is_draft=True).count(),
+                 f"{episodes}?is_draft__exact=1", "Listeners don't see them yet."),
         DeskItem("untimed", "Episodes with no timings yet", Episode.objects.untimed().count(),
                  f"{episodes}?needs=untimed", "Align them to their audio or upload a timings file."),
     ]

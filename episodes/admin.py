@@ -73,13 +73,13 @@ class EpisodeAdminForm(forms.ModelForm):
 @admin.register(Episode)
 class EpisodeAdmin(TimingsUploadMixin, admin.ModelAdmin):
     form = EpisodeAdminForm
-    list_display = ["number", "title", "series", "part", "published", "sentence_count"]
+    list_display = ["number", "title", "series", "part", "published", "is_draft", "timing", "sentence_count"]
     list_display_links = ["number", "title"]
     search_fields = ["title", "series__title", "summary"]
-    list_filter = ["series"]
+    list_filter = ["is_draft", "timing", "series"]
     prepopulated_fields = {"slug": ["number", "title"]}
     readonly_fields = ["published_title", "timing", "transcript_rendered_at"]
-    actions = ["relink", "estimate_timings"]
+    actions = ["publish", "make_draft", "relink", "estimate_timings"]
 
     def save_model(self, request, obj, form, change):
         with Episode.objects.filter(pk=obj.pk).writing():  # a new episode has nothing to lock
@@ -103,6 +103,25 @@ class EpisodeAdmin(TimingsUploadMixin, admin.ModelAdmin):
                 self.message_user(request, f"Transcript imported: {report}", messages.SUCCESS)
             except TranscriptError as error:
                 self.message_user(request, f"Transcript not imported: {error}", messages.ERROR)
+
+    @admin.action(description="Publish the selected episodes (listeners see them)")
+    def publish(self, request, queryset):
+        self.set_draft(request, queryset, False)
+
+    @admin.action(description="Make the selected episodes drafts (hidden from listeners)")
+    def make_draft(self, request, queryset):
+        self.set_draft(request, queryset, True)
+
+    def set_draft(self, request, queryset, draft):
+        chosen = Episode.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+        with chosen.writing() as ids:
+            changing = list(Episode.objects.filter(pk__in=ids).exclude(is_draft=draft))
+            for episode in changing:  # saved one by one, so shared caches hear of each (companion/shared_pages.py)
+                episode.is_draft = draft
+                episode.save(update_fields=["is_draft", "updated"])
+        changed = len(changing)
+        state = "drafts" if draft else "published"
+        self.message_user(request, f"{changed} episode{'s' if changed != 1 else ''} now {state}.", messages.SUCCESS)
 
     @admin.action(description="Estimate timings from the duration")
     def estimate_timings(self, request, queryset):

@@ -227,7 +227,7 @@ def discussion_context(request, episode, *, form=None):
 @vary_on_headers("HX-Request")
 @shared_when_anonymous
 def note_list(request, slug):
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     context = discussion_context(request, episode)
     return render(request, TEMPLATE + "#discussion" if request.htmx else TEMPLATE, context)
 
@@ -251,7 +251,7 @@ def after_create(request, episode, note):
 @login_to_write
 @rate_limit("note")
 def note_create(request, slug):
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     if request.method != "POST":
         context = base_context(
             request, episode,

@@ -24,7 +24,7 @@ def work():
     lost.save_timings([(0.0, 1.0, []), (None, None, [])], Episode.Timing.TIMED)
     untimed = make_episode(number=3, title="Untimed", slug="3-untimed")
     make_sentences(untimed, "Five.")
-    make_episode(number=4, title="Empty", slug="4-empty")  # no transcript: nothing to time yet
+    make_episode(number=4, title="Empty", slug="4-empty", is_draft=True)  # no transcript: nothing to time yet
     AlignmentRun.objects.create(episode=untimed, audio="a.mp3", status=AlignmentRun.Status.DONE)
     AlignmentRun.objects.create(episode=untimed, audio="a.mp3", status=AlignmentRun.Status.FAILED)
     AlignmentRun.objects.create(episode=doubtful, audio="a.mp3", status=AlignmentRun.Status.FAILED)
@@ -45,7 +45,7 @@ def test_the_admin_home_counts_what_needs_doing(admin_client, work):
     html = admin_client.get(reverse("admin:index")).content.decode()
     assert "The editor’s desk" in html and "Background tasks" in html
     assert "Tasks Database Backend" not in html
-    assert counts(html) == {"notes": 2, "review": 2, "failed": 1, "running": 1, "untimed": 1}
+    assert counts(html) == {"notes": 2, "review": 2, "failed": 1, "running": 1, "drafts": 1, "untimed": 1}
 
 
 @pytest.mark.parametrize("needs, titles", [

@@ -31,6 +31,10 @@ class ImportFeedForm(UrlOrUploadForm):
     fetch = forms.BooleanField(
         label="Fetch the transcripts and chapters it links to", required=False, initial=True,
     )
+    publish = forms.BooleanField(
+        label="Publish new episodes at once", required=False,
+        help_text="Left unticked, new episodes arrive as drafts: listeners see them once you publish them.",
+    )
     dry_run = forms.BooleanField(label="Dry run: report what would change, write nothing", required=False)
 
     def missing_source_message(self):
@@ -68,7 +72,9 @@ class PodcastAdmin(admin.ModelAdmin):
                     feed, source = upload.read(), ""
                 else:
                     feed, source = read_feed_source(data["url"]), data["url"]
-                report = import_feed(feed, source_url=source, dry_run=data["dry_run"], fetch=data["fetch"])
+                report = import_feed(
+                    feed, source_url=source, dry_run=data["dry_run"], fetch=data["fetch"], publish=data["publish"]
+                )
             except FeedError as error:
                 form.add_error(None, f"Feed not imported: {error}")
             else:

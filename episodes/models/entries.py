@@ -29,7 +29,8 @@ class EntityQuerySet(models.QuerySet):
         # column of the entry (biographies included) joined to every mention.
         field = self.model._meta.model_name  # Mention.term or Mention.person
         counts = (
-            Mention.objects.filter(**{field: OuterRef("pk")}).exclude(kind=Mention.Kind.SUPPRESSED)
+            Mention.objects.filter(**{field: OuterRef("pk")}, sentence__episode__is_draft=False)
+            .exclude(kind=Mention.Kind.SUPPRESSED)
             .order_by().values(field).annotate(count=Count("pk")).values("count")
         )
         return (

@@ -37,12 +37,12 @@ ORDERS = {
 # cost before rendering). A NULL number or part simply matches nothing.
 NEIGHBOURS_SQL = """
     SELECT id, number, title, slug, series_id, part, updated FROM episodes_episode
-    WHERE id <> %s AND id IN (
-        (SELECT id FROM episodes_episode WHERE number < %s ORDER BY number DESC LIMIT 1),
-        (SELECT id FROM episodes_episode WHERE number > %s ORDER BY number LIMIT 1),
-        (SELECT id FROM episodes_episode WHERE series_id = %s AND part < %s
+    WHERE id <> %s AND NOT is_draft AND id IN (
+        (SELECT id FROM episodes_episode WHERE NOT is_draft AND number < %s ORDER BY number DESC LIMIT 1),
+        (SELECT id FROM episodes_episode WHERE NOT is_draft AND number > %s ORDER BY number LIMIT 1),
+        (SELECT id FROM episodes_episode WHERE NOT is_draft AND series_id = %s AND part < %s
          ORDER BY part DESC, number DESC, id DESC LIMIT 1),
-        (SELECT id FROM episodes_episode WHERE series_id = %s AND part > %s
+        (SELECT id FROM episodes_episode WHERE NOT is_draft AND series_id = %s AND part > %s
          ORDER BY part, number, id LIMIT 1)
     )
 """
@@ -63,6 +63,14 @@ class EpisodeQuerySet(models.QuerySet):
     def in_order(self, order):
         """The catalogue's order (a key of ORDERS), with each episode's series."""
         return self.select_related("series").order_by(*ORDERS[order][1])
+
+    def published(self):
+        """What listeners may see: every episode but the drafts."""
+        return self.filter(is_draft=False)
+
+    def visible_to(self, user):
+        """Drafts too for staff (to check an episode before publishing it); published ones for everyone else."""
+        return self if user.is_staff else self.published()
 
     def untimed(self):
         """Episodes with a transcript but no timings at all."""
@@ -117,6 +125,10 @@ class Episode(models.Model):
     )
     part = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Part within the series.")
     published = models.DateField(null=True, blank=True)
+    is_draft = models.BooleanField(
+        "draft", default=False,
+        help_text="Hidden from listeners (pages, the feed, the sitemap and search) until it is published.",
+    )
     published_is_transcript_date = models.BooleanField(
         "dated by its transcript", default=False,
         help_text="The release date is not known: “published” is the day the transcript was added.",

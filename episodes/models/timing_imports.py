@@ -44,7 +44,7 @@ class SentenceChange:
         return Outcome.LABELS[self.outcome]
 
     def as_row(self):
-        return [self.position, self.outcome, self.before, self.after, self.text[:120]]
+        return [self.position, self.outcome, self.before, self.after, self.text[:300]]
 
     @classmethod
     def from_row(cls, row):
