@@ -108,3 +108,19 @@ def test_the_desk_counts_what_needs_doing(live_server, page, editor, episode):
     page.locator("#desk-untimed").click()
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
     expect(page.locator("#result_list")).to_contain_text("The Soviet Union Part 9")
+
+
+def test_a_sentence_is_edited_in_place(live_server, page, editor, episode):
+    page.goto(f"{live_server.url}/episodes/{episode.slug}/edit/")
+    page.evaluate("window.notReloaded = true")
+    row = page.locator("#edit-s-3")
+    row.get_by_role("link", name="Edit §3").click()
+    box = row.get_by_role("textbox")
+    expect(box).to_be_focused()
+    box.fill("Nobody felt morally safe.")
+    row.get_by_role("button", name="Save §3").click()
+    expect(page.locator("#edit-s-3 .sentence-text")).to_have_text("Nobody felt morally safe.")
+    expect(page.get_by_text("§3 saved.")).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True  # saved in place, no page load
+    third = episode.sentences.get(position=3)
+    assert (third.text, third.start) == ("Nobody felt morally safe.", 5.8)
