@@ -16,4 +16,5 @@ urlpatterns = [
     path("notes/<int:pk>/annotation.jsonld", views.note_annotation, name="annotation"),
     path("moderation/", views.moderation_queue, name="moderation"),
     path("moderation/notes/<int:pk>/<str:action>/", views.moderation_act, name="moderation_act"),
+    path("moderation/several/", views.moderation_several, name="moderation_several"),
 ]

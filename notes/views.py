@@ -34,7 +34,10 @@ from .anchoring import ANCHOR_FIELDS
 from .forms import AnchoredNoteForm, FlagForm, NoteForm
 from .markup import render_markdown
 from .models import Flag, ModerationEvent, Note
-from .moderation import ACTIONS, LOG_SIZE, QUEUE_SIZE, ModerationError, awaiting_moderation, flag_reasons, for_moderators, moderate
+from .moderation import (
+    ACTIONS, LOG_SIZE, QUEUE_SIZE, ModerationError, awaiting_moderation, flag_reasons, for_moderators, moderate,
+    moderate_several,
+)
 
 TEMPLATE = "notes/notes.html"
 MAX_POSITION = 2**31 - 1  # the largest sentence or paragraph number a PositiveIntegerField holds
@@ -456,7 +459,7 @@ def moderation_act(request, pk, action):
     note = get_object_or_404(Note.objects.select_related("author"), pk=pk)
     try:
         summary = moderate(note, action, request.user, request.POST.get("reason", ""),
-                           unban=bool(request.POST.get("unban")))
+                           unban=bool(request.POST.get("unban")), body=request.POST.get("body"))
         level = messages.SUCCESS
     except ModerationError as error:
         summary, level = str(error), messages.ERROR
@@ -467,4 +470,26 @@ def moderation_act(request, pk, action):
         context = {"note": note, "flash": summary, "flash_level": messages.DEFAULT_TAGS[level]}
         return render(request, "notes/moderation.html#row", context)
     messages.add_message(request, level, summary)
+    return redirect("notes:moderation")
+
+
+@staff_required
+@require_POST
+def moderation_several(request):
+    """The queue's "with the chosen notes" form: one decision on each ticked note."""
+    ids = [number for value in request.POST.getlist("note")[:QUEUE_SIZE] if (number := int_or_none(value)) is not None]
+    notes = Note.objects.select_related("author").filter(pk__in=ids).order_by("pk")
+    if not notes:
+        messages.error(request, "Tick the notes to decide on first.")
+        return redirect("notes:moderation")
+    try:
+        done, refused = moderate_several(notes, request.POST.get("action", ""), request.user,
+                                         request.POST.get("reason", ""))
+    except ModerationError as error:
+        messages.error(request, str(error))
+        return redirect("notes:moderation")
+    if done:
+        messages.success(request, f"{len(done)} note{'s' if len(done) != 1 else ''} decided: " + " ".join(done))
+    for problem in refused:
+        messages.error(request, problem)
     return redirect("notes:moderation")

@@ -1,0 +1,87 @@
+"""Moderators edit a note as they approve it (the log keeps what it said) and decide on several at once."""
+
+import pytest
+from django.urls import reverse
+
+from notes.models import ModerationEvent, Note
+from tests.factories import make_episode, make_note, make_user
+
+pytestmark = pytest.mark.django_db
+Status = Note.Status
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def moderator(client):
+    user = make_user("mod", is_staff=True)
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def notes():
+    episode = make_episode(title="The Great Purges")
+    author = make_user("author")
+    return [make_note(episode, author, f"Note {n} with a typo: teh.", status=Status.PENDING) for n in range(3)]
+
+
+def act(client, note, action, **data):
+    return client.post(reverse("notes:moderation_act", args=[note.pk, action]), data, follow=True)
+
+
+def test_an_edit_is_approved_and_the_log_keeps_the_old_text(client, moderator, notes):
+    note = notes[0]
+    act(client, note, "approve", body="Note 0 with a typo: *the*.", reason="Fixed a typo.")
+    note.refresh_from_db()
+    assert (note.status, note.body) == (Status.APPROVED, "Note 0 with a typo: *the*.")
+    assert "<em>the</em>" in note.body_html
+    event = ModerationEvent.objects.get(note=note)
+    assert event.reason == "Edited before approval; it said: “Note 0 with a typo: teh.”. Fixed a typo."
+    assert "it said: “Note 0 with a typo: teh.”" in client.get(reverse("notes:moderation")).content.decode()
+
+
+def test_an_unchanged_body_is_no_edit(client, moderator, notes):
+    act(client, notes[0], "approve", body=notes[0].body)
+    assert ModerationEvent.objects.get(note=notes[0]).reason == ""
+
+
+def test_an_empty_edit_is_refused_and_nothing_changes(client, moderator, notes):
+    response = act(client, notes[0], "approve", body="   ")
+    assert "An edited note can&#x27;t be empty" in response.content.decode()
+    notes[0].refresh_from_db()
+    assert notes[0].status == Status.PENDING and not ModerationEvent.objects.exists()
+
+
+def test_a_rejection_ignores_the_edit_box(client, moderator, notes):
+    act(client, notes[0], "reject", body="Something else entirely.")
+    notes[0].refresh_from_db()
+    assert (notes[0].status, notes[0].body) == (Status.REJECTED, "Note 0 with a typo: teh.")
+
+
+def test_several_notes_are_decided_at_once_each_logged(client, moderator, notes):
+    response = client.post(reverse("notes:moderation_several"), {
+        "note": [notes[0].pk, notes[2].pk], "action": "reject", "reason": "Off topic.",
+    }, follow=True)
+    assert "2 notes decided" in response.content.decode()
+    assert [n.status for n in Note.objects.order_by("pk")] == [Status.REJECTED, Status.PENDING, Status.REJECTED]
+    assert ModerationEvent.objects.filter(action="reject", reason="Off topic.").count() == 2
+
+
+def test_several_refuses_a_ban_and_an_empty_choice(client, moderator, notes):
+    response = client.post(reverse("notes:moderation_several"), {"note": [notes[0].pk], "action": "ban"}, follow=True)
+    assert "approved, rejected or marked as spam" in response.content.decode()
+    response = client.post(reverse("notes:moderation_several"), {"action": "approve"}, follow=True)
+    assert "Tick the notes to decide on first." in response.content.decode()
+    assert not ModerationEvent.objects.exists()
+
+
+def test_listeners_cannot_decide_on_several(client, notes):
+    client.force_login(make_user("listener"))
+    response = client.post(reverse("notes:moderation_several"), {"note": [notes[0].pk], "action": "approve"})
+    assert response.status_code == 403
+    notes[0].refresh_from_db()
+    assert notes[0].status == Status.PENDING
