@@ -15,6 +15,7 @@ urlpatterns = [
     # The staff's transcript editor (episodes/editing.py).
     path("episodes/<slug:slug>/edit/", editing.edit_transcript, name="edit"),
     path("episodes/<slug:slug>/edit/<int:pk>/", editing.edit_sentence_view, name="edit_sentence"),
+    path("episodes/<slug:slug>/edit/<int:pk>/link/", editing.link_view, name="link_words"),
     path("episodes/<slug:slug>/words.json", views.episode_words, name="words"),
     path(
         "episodes/<slug:slug>/transcript.<str:extension>",

@@ -124,3 +124,33 @@ def test_a_sentence_is_edited_in_place(live_server, page, editor, episode):
     assert page.evaluate("window.notReloaded") is True  # saved in place, no page load
     third = episode.sentences.get(position=3)
     assert (third.text, third.start) == ("Nobody felt morally safe.", 5.8)
+
+
+def test_selected_words_are_linked_and_unlinked(live_server, page, editor, episode):
+    from episodes.models import Mention
+    from tests.factories import make_term
+
+    make_term("Show trials", aliases="", category="event", definition="Trials staged for the public.")
+    page.goto(f"{live_server.url}/episodes/{episode.slug}/edit/")
+    text = page.locator("#edit-s-4 .sentence-text")
+    # Select "trials" in "The trials began." as a reader would, with the mouse.
+    page.evaluate("""() => {
+        const node = document.querySelector('#edit-s-4 .sentence-text').firstChild;
+        const range = document.createRange();
+        range.setStart(node, 4); range.setEnd(node, 10);
+        const selection = document.getSelection();
+        selection.removeAllRanges(); selection.addRange(range);
+    }""")
+    row = page.locator("#edit-s-4")
+    expect(row.get_by_label("Words")).to_have_value("trials")
+    row.get_by_label("Glossary entry or person").fill("Show trials")
+    row.get_by_role("button", name="Link in §4", exact=True).click()
+    expect(page.get_by_text("“trials” in §4 now links to Show trials.")).to_be_visible()
+    expect(page.locator("#edit-s-4")).to_contain_text("“trials” → Show trials (an editor’s)")
+    assert Mention.objects.filter(sentence__position=4, kind="added", term__name="Show trials").exists()
+    page.locator("#edit-s-4 summary").click()
+    page.locator("#edit-s-4").get_by_label("Words").fill("trials")
+    page.locator("#edit-s-4").get_by_role("button", name="Unlink in §4").click()
+    expect(page.get_by_text("“trials” in §4 no longer links to Show trials.")).to_be_visible()
+    expect(text).to_have_count(1)
+    assert not Mention.objects.filter(sentence__position=4, term__name="Show trials").exists()

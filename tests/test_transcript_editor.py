@@ -68,3 +68,59 @@ def test_without_javascript_the_form_comes_in_place_and_saving_redirects(admin_c
     assert 'name="text"' in page and "Stalin signed the lists." in page
     response = admin_client.post(url(second), {"text": "Stalin signed every list."}, follow=True)
     assert "§2 saved." in response.content.decode()
+
+
+# --- Linking and unlinking by selection ------------------------------------------------------
+
+
+def link(client, sentence, **data):
+    return client.post(reverse("episodes:link_words", args=[sentence.episode.slug, sentence.pk]), data,
+                       headers={"HX-Request": "true"})
+
+
+def test_words_are_linked_as_the_editors_and_survive_a_relink(admin_client, timed):
+    from episodes.linking import relink_episode
+
+    second = timed["sentences"][1]
+    response = link(admin_client, second, words="the lists", entry="NKVD", action="link")
+    assert response.status_code == 200 and "“the lists” in §2 now links to NKVD." in response.content.decode()
+    relink_episode(timed["episode"])
+    mention = Mention.objects.get(sentence=second, term=timed["nkvd"])
+    assert (mention.kind, mention.matched_text) == (Mention.Kind.ADDED, "the lists")
+
+
+def test_the_selected_occurrence_is_the_one_linked(admin_client, timed):
+    third = timed["sentences"][2]
+    second_nkvd = third.text.rindex("NKVD")
+    link(admin_client, third, words="NKVD", at=str(second_nkvd), entry="Joseph Stalin", action="link")
+    mention = Mention.objects.get(sentence=third, person=timed["stalin"], kind=Mention.Kind.ADDED)
+    assert mention.start == second_nkvd
+
+
+def test_unlinking_the_linkers_link_suppresses_it_for_good(admin_client, timed):
+    from episodes.linking import relink_episode
+
+    second = timed["sentences"][1]
+    assert second.mentions.filter(person=timed["stalin"], kind=Mention.Kind.AUTO).exists()
+    response = link(admin_client, second, words="Stalin", action="unlink")
+    assert "no longer links to Joseph Stalin" in response.content.decode()
+    relink_episode(timed["episode"])
+    assert not second.mentions.visible().filter(person=timed["stalin"]).exists()
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"words": "Trotsky", "entry": "NKVD", "action": "link"}, "“Trotsky” isn&#x27;t in §2."),
+    ({"words": "lists", "entry": "Beria", "action": "link"}, "No glossary entry or person is called “Beria”"),
+    ({"words": "lists", "action": "unlink"}, "Nothing is linked in “lists”."),
+    ({"words": "", "entry": "NKVD", "action": "link"}, "Select or type the words first."),
+])
+def test_what_cant_be_linked_is_refused_with_the_reason(admin_client, timed, data, message):
+    before = Mention.objects.count()
+    response = link(admin_client, timed["sentences"][1], **data)
+    assert response.status_code == 400 and message in response.content.decode()
+    assert Mention.objects.count() == before
+
+
+def test_listeners_cannot_link(client, timed):
+    client.force_login(make_user("listener"))
+    assert link(client, timed["sentences"][1], words="lists", entry="NKVD", action="link").status_code == 403
