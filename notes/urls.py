@@ -9,6 +9,7 @@ urlpatterns = [
     path("episodes/<slug:slug>/notes/", views.note_list, name="list"),
     path("episodes/<slug:slug>/notes/new/", views.note_create, name="create"),
     path("episodes/<slug:slug>/notes.atom", NotesFeed(), name="feed"),
+    path("notes/mine/", views.my_notes, name="mine"),
     path("notes/<int:pk>/reply/", views.note_reply, name="reply"),
     path("notes/<int:pk>/edit/", views.note_edit, name="edit"),
     path("notes/<int:pk>/delete/", views.note_delete, name="delete"),

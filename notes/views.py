@@ -18,6 +18,7 @@ from django.db import IntegrityError
 from django.db.models import Max, Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -233,6 +234,10 @@ def note_list(request, slug):
     episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     context = discussion_context(request, episode)
     return render(request, TEMPLATE + "#discussion" if request.htmx else TEMPLATE, context)
+
+
+#: How many of their own notes a listener's page lists, newest first.
+MY_NOTES = 200
 
 
 # ---- writing -----------------------------------------------------------------------
@@ -493,3 +498,17 @@ def moderation_several(request):
     for problem in refused:
         messages.error(request, problem)
     return redirect("notes:moderation")
+
+
+@require_safe
+def my_notes(request):
+    """A listener's own notes with what moderators decided, and why: the one place a rejection's reason reaches its author."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    decisions = ModerationEvent.objects.exclude(action=ModerationEvent.Action.FLAG).order_by("-created")
+    notes = (
+        Note.objects.filter(author=request.user, deleted_at__isnull=True)
+        .select_related("episode").prefetch_related(Prefetch("events", queryset=decisions, to_attr="decisions"))
+        .order_by("-created")[:MY_NOTES]
+    )
+    return render(request, "notes/mine.html", {"notes": notes})

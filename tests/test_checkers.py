@@ -103,6 +103,7 @@ def pages(demo):
         (EPISODE + "notes/", "reader"),
         (EPISODE + "notes/new/?paragraph=1", "reader"),
         (f"/notes/{note.pk}/edit/", "reader"),
+        ("/notes/mine/", "reader"),
         ("/glossary/", None),
         ("/glossary/?q=trial", None),
         ("/glossary/nkvd/", None),

@@ -85,3 +85,22 @@ def test_listeners_cannot_decide_on_several(client, notes):
     assert response.status_code == 403
     notes[0].refresh_from_db()
     assert notes[0].status == Status.PENDING
+
+
+def test_the_author_sees_a_rejections_reason_on_their_notes(client, moderator, notes):
+    act(client, notes[0], "reject", reason="Please keep to the episode.")
+    client.force_login(notes[0].author)
+    html = client.get(reverse("notes:mine")).content.decode()
+    assert "Rejected by a moderator: “Please keep to the episode.”" in html
+    assert html.count("Waiting for a moderator") == 2
+
+
+def test_a_listener_sees_only_their_own_notes(client, notes):
+    client.force_login(make_user("someone-else"))
+    html = client.get(reverse("notes:mine")).content.decode()
+    assert "You haven’t written a note yet." in html and "teh." not in html
+
+
+def test_strangers_are_asked_to_log_in_for_their_notes(client):
+    response = client.get(reverse("notes:mine"))
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
