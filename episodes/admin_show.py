@@ -61,7 +61,7 @@ class CreditAdmin(EpisodeRowAdmin):
 
 @admin.register(Chapter)
 class ChapterAdmin(EpisodeRowAdmin):
-    list_display = ["title", "episode", "starts", "opening_sentence"]
+    list_display = ["title", "episode", "starts", "opening_sentence", "listen"]
     list_filter = ["episode"]
     search_fields = ["title", "episode__title"]
     autocomplete_fields = ["episode", "sentence"]
@@ -76,6 +76,12 @@ class ChapterAdmin(EpisodeRowAdmin):
         if chapter.sentence_id is None:
             return "–"
         return format_html('<a href="{}">§{}</a>', chapter.sentence.get_absolute_url(), chapter.sentence.position)
+
+    @admin.display(description="Preview")
+    def listen(self, chapter):
+        """The episode's page, playing from the chapter's start."""
+        return format_html('<a href="{}?t={}">Listen from {}</a>', chapter.episode.get_absolute_url(),
+                           int(chapter.start), format_moment(chapter.start))
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("episode", "sentence__episode")

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from .models import TimingImport
-from .timings.changes import Outcome
+from .models.timing_imports import Outcome
 from .timings.formats import MAX_TIMING_BYTES
 from .timings.imports import TimingImportError, apply_import, preview_timings, undo_import
 

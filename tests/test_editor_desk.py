@@ -71,7 +71,7 @@ def test_series_credits_chapters_and_transcript_links_have_admin_pages(admin_cli
     pages = {
         "series": ("The Soviet Union", "138"),
         "credit": ("Ryan Gaw", "The whole podcast"),
-        "chapter": ("The trials", "12:34"),
+        "chapter": ("The trials", "12:34", "?t=754"),
         "transcriptlink": ("text/vtt", "does not match this transcript"),
     }
     for model, expected in pages.items():

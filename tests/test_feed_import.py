@@ -530,6 +530,7 @@ def test_admin_import_from_an_upload(editor_client, server):
     shown = [str(message) for message in response.context["messages"]]
     assert shown[0].startswith("Podcast created. Episodes: 5 created (as drafts: listeners see them once published), 0 updated, 0 unchanged, 2 skipped")
     assert any(line.startswith("Skipped item 6") and "repeats an earlier item's" in line for line in shown)
+    assert '<a href="/admin/episodes/episode/?is_draft__exact=1">See the 5 new episodes</a>.' in shown
     assert Episode.objects.get(guid="hsww-138").timing == Episode.Timing.TIMED
 
 

@@ -11,7 +11,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from episodes.admin_forms import UrlOrUploadForm, url_field
 from episodes.models import Podcast
@@ -95,6 +96,12 @@ class PodcastAdmin(admin.ModelAdmin):
             summary, *details = details
             summary = f"Dry run, nothing written. {summary}"
         self.message_user(request, summary, messages.INFO if report.dry_run else messages.SUCCESS)
+        if report.created and not report.dry_run:
+            drafts = "?is_draft__exact=1" if not report.published else ""
+            self.message_user(request, format_html(
+                '<a href="{}">See the {} new episode{}</a>.', reverse("admin:episodes_episode_changelist") + drafts,
+                report.created, "s" if report.created != 1 else "",
+            ), messages.SUCCESS)
         for line in details[:MAX_MESSAGES]:
             level = messages.WARNING if line.startswith(("Warning", "Kept", "Skipped", "Recovered")) else messages.INFO
             self.message_user(request, line, level)

@@ -100,10 +100,6 @@ class TimingImport(models.Model):
     def sentence_changes(self):
         return [SentenceChange.from_row(row) for row in self.changes]
 
-    @property
-    def changed(self):
-        return [change for change in self.sentence_changes if change.outcome != "unchanged"]
-
     def summary(self):
         return summarise([row[1] for row in self.changes]) if self.changes else ""
 

@@ -23,9 +23,6 @@ class TimingPlan:
     changes: list[SentenceChange]
     conflicts: list[str] = field(default_factory=list)
 
-    def count(self, outcome):
-        return sum(1 for change in self.changes if change.outcome == outcome)
-
     @property
     def changed(self):
         """The sentences whose time moves, is kept against the file, appears or is lost."""
