@@ -46,7 +46,8 @@ class NotesFeed(Feed):
 
     def items(self, episode):
         return (
-            Note.objects.filter(episode=episode, status=Note.Status.APPROVED, deleted_at__isnull=True)
+            Note.objects.public()
+            .filter(episode=episode)
             .select_related("author", "episode")
             .order_by("-created", "-pk")[:50]
         )

@@ -68,19 +68,6 @@ def edit_body(note, body, reason):
     return f"Edited before approval; it said: “{said}”. {reason}".strip()
 
 
-def moderate_several(notes, action, actor, reason=""):
-    """One decision on several notes, each through moderate() (so each is logged); returns (done, refused) summaries."""
-    if action not in (Action.APPROVE, Action.REJECT, Action.SPAM):
-        raise ModerationError("Several notes at once can be approved, rejected or marked as spam.")
-    done, refused = [], []
-    for note in notes:
-        try:
-            done.append(moderate(note, action, actor, reason))
-        except ModerationError as error:
-            refused.append(str(error))
-    return done, refused
-
-
 def apply_action(note, action, actor, reason, unban):
     reason = without_controls(reason).strip()[:300]  # an edit's reason is cut here too: the field holds 300
     author = note.author

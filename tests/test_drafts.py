@@ -29,6 +29,7 @@ def draft(small_episode):
 LISTENER_404 = [
     f"/episodes/{SLUG}/", f"/episodes/{SLUG}/transcript.vtt", f"/episodes/{SLUG}/transcript.txt",
     f"/episodes/{SLUG}/chapters.json", f"/episodes/{SLUG}/notes/", f"/episodes/{SLUG}/notes.atom",
+    f"/episodes/{SLUG}/notes/highlights.json", f"/episodes/{SLUG}/annotations.jsonld",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Moderators edit a note as they approve it (the log keeps what it said) and decide on several at once."""
+"""Moderators edit a note as they approve it (the log keeps what it said); authors see what was decided and why."""
 
 import pytest
 from django.urls import reverse
@@ -60,31 +60,6 @@ def test_a_rejection_ignores_the_edit_box(client, moderator, notes):
     act(client, notes[0], "reject", body="Something else entirely.")
     notes[0].refresh_from_db()
     assert (notes[0].status, notes[0].body) == (Status.REJECTED, "Note 0 with a typo: teh.")
-
-
-def test_several_notes_are_decided_at_once_each_logged(client, moderator, notes):
-    response = client.post(reverse("notes:moderation_several"), {
-        "note": [notes[0].pk, notes[2].pk], "action": "reject", "reason": "Off topic.",
-    }, follow=True)
-    assert "2 notes decided" in response.content.decode()
-    assert [n.status for n in Note.objects.order_by("pk")] == [Status.REJECTED, Status.PENDING, Status.REJECTED]
-    assert ModerationEvent.objects.filter(action="reject", reason="Off topic.").count() == 2
-
-
-def test_several_refuses_a_ban_and_an_empty_choice(client, moderator, notes):
-    response = client.post(reverse("notes:moderation_several"), {"note": [notes[0].pk], "action": "ban"}, follow=True)
-    assert "approved, rejected or marked as spam" in response.content.decode()
-    response = client.post(reverse("notes:moderation_several"), {"action": "approve"}, follow=True)
-    assert "Tick the notes to decide on first." in response.content.decode()
-    assert not ModerationEvent.objects.exists()
-
-
-def test_listeners_cannot_decide_on_several(client, notes):
-    client.force_login(make_user("listener"))
-    response = client.post(reverse("notes:moderation_several"), {"note": [notes[0].pk], "action": "approve"})
-    assert response.status_code == 403
-    notes[0].refresh_from_db()
-    assert notes[0].status == Status.PENDING
 
 
 def test_the_author_sees_a_rejections_reason_on_their_notes(client, moderator, notes):
