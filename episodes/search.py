@@ -197,6 +197,7 @@ class SQLiteBackend:
                 ) AS hit
                 JOIN episodes_sentence AS s ON s.id = hit.rowid
                 JOIN episodes_episode AS e ON e.id = s.episode_id
+                WHERE NOT e.is_draft
                 ORDER BY hit.rank, e.number, s.position
                 LIMIT %s OFFSET %s
                 """,
@@ -307,7 +308,7 @@ class PostgresBackend:
             scoped.append(When(episode_id__in=episodes, then=self.headline(within)))
             ranked = ranked | within
         marked = Case(*scoped, default=self.headline(query)) if scoped else self.headline(query)
-        matching = Sentence.objects.filter(found)
+        matching = Sentence.objects.filter(found, episode__is_draft=False)
         count = matching.count()
         rows = (
             Sentence.objects.filter(

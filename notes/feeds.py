@@ -33,7 +33,7 @@ class NotesFeed(Feed):
     feed_type = NotesAtom
 
     def get_object(self, request, slug):
-        return get_object_or_404(Episode, slug=slug)
+        return get_object_or_404(Episode.objects.published(), slug=slug)
 
     def title(self, episode):
         return f"Notes on {episode.numbered_title}"

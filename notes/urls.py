@@ -12,6 +12,7 @@ urlpatterns = [
     path("episodes/<slug:slug>/annotations.jsonld", views.annotation_collection, name="annotations"),
     path("episodes/<slug:slug>/notes/highlights.json", views.note_highlights, name="highlights"),
     path("notes/<int:pk>/", views.note_thread, name="thread"),
+    path("notes/mine/", views.my_notes, name="mine"),
     path("notes/<int:pk>/reply/", views.note_reply, name="reply"),
     path("notes/<int:pk>/edit/", views.note_edit, name="edit"),
     path("notes/<int:pk>/delete/", views.note_delete, name="delete"),

@@ -18,6 +18,7 @@ from django.db import IntegrityError
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import Length
 from django.http import Http404, HttpResponse, JsonResponse
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -245,7 +246,7 @@ def discussion_context(request, episode, *, form=None):
 @vary_on_headers("HX-Request")
 @shared_when_anonymous
 def note_list(request, slug):
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     context = discussion_context(request, episode)
     return render(request, TEMPLATE + "#discussion" if request.htmx else TEMPLATE, context)
 
@@ -278,7 +279,7 @@ def note_highlights(request, slug):
     copy for the page cache's lifetime, so a moderator's decision reaches them
     within it.
     """
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     starts, offset = {}, 0
     for position, length in episode.sentences.order_by("position").values_list("position", Length("text")):
         starts[position] = offset
@@ -312,6 +313,10 @@ def note_thread(request, pk):
     return thread_response(request, note, in_panel=True)
 
 
+#: How many of their own notes a listener's page lists, newest first.
+MY_NOTES = 200
+
+
 # ---- writing -----------------------------------------------------------------------
 
 def after_create(request, episode, note):
@@ -331,7 +336,7 @@ def after_create(request, episode, note):
 @login_to_write
 @rate_limit("note")
 def note_create(request, slug):
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     if request.method != "POST":
         context = base_context(
             request, episode,
@@ -491,7 +496,7 @@ def annotation_collection(request, slug):
     AnnotationPage of ANNOTATIONS_PER_PAGE annotations in reading order. Two
     queries a page, however many notes.
     """
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     notes = Note.objects.public().filter(episode=episode)
     total = notes.count()
     pages = max(1, -(-total // ANNOTATIONS_PER_PAGE))
@@ -626,7 +631,7 @@ def moderation_act(request, pk, action):
     note = get_object_or_404(Note.objects.select_related("author"), pk=pk)
     try:
         summary = moderate(note, action, request.user, request.POST.get("reason", ""),
-                           unban=bool(request.POST.get("unban")))
+                           unban=bool(request.POST.get("unban")), body=request.POST.get("body"))
         level = messages.SUCCESS
     except ModerationError as error:
         summary, level = str(error), messages.ERROR
@@ -638,3 +643,17 @@ def moderation_act(request, pk, action):
         return render(request, "notes/moderation.html#row", context)
     messages.add_message(request, level, summary)
     return redirect("notes:moderation")
+
+
+@require_safe
+def my_notes(request):
+    """A listener's own notes with what moderators decided, and why: the one place a rejection's reason reaches its author."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    decisions = ModerationEvent.objects.exclude(action=ModerationEvent.Action.FLAG).order_by("-created")
+    notes = (
+        Note.objects.filter(author=request.user, deleted_at__isnull=True)
+        .select_related("episode").prefetch_related(Prefetch("events", queryset=decisions, to_attr="decisions"))
+        .order_by("-created")[:MY_NOTES]
+    )
+    return render(request, "notes/mine.html", {"notes": notes})
