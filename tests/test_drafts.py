@@ -84,3 +84,14 @@ def test_a_feed_import_makes_drafts_unless_told_to_publish():
     Episode.objects.all().delete()
     import_feed((FEEDS / "hsww.xml").read_bytes(), fetch=False, publish=True)
     assert not Episode.objects.filter(is_draft=True).exists()
+
+
+def test_search_counts_no_draft_moments(draft):
+    """Not only the moments shown: the count a listener sees leaves a draft's sentences out too (both engines)."""
+    from episodes.search import search
+
+    moments = next(group for group in search("Smolensk").groups if group.key == "moments")
+    assert moments.count == 0 and not moments.items
+    Episode.objects.filter(pk=draft.pk).update(is_draft=False)
+    moments = next(group for group in search("Smolensk").groups if group.key == "moments")
+    assert moments.count == 1 and len(moments.items) == 1
