@@ -77,6 +77,25 @@ def no_script_page(playwright_session):
     shutil.rmtree(profile, ignore_errors=True)
 
 
+def sign_in(context, url, user):
+    """Give the browser a session for the user at the server's address, as logging in would."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": url}])
+
+
+@pytest.fixture
+def staff_browser(browser_context, live_server):
+    """The shared browser signed in as an editor (staff, superuser); signed out afterwards."""
+    from tests.factories import make_user
+
+    sign_in(browser_context, live_server.url, make_user("editor", is_staff=True, is_superuser=True))
+    yield
+    browser_context.clear_cookies()
+
+
 def problems_of(page):
     """A list that fills with the page's console errors and uncaught exceptions (CSP violations among them)."""
     problems = []

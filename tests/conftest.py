@@ -187,6 +187,7 @@ from tests.browser import (  # noqa: E402,F401
     page,
     phone_page,
     playwright_session,
+    staff_browser,
 )
 
 

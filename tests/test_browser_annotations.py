@@ -3,13 +3,13 @@
 import re
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from episodes.models import Episode
 from episodes.transcripts import import_transcript
-from notes.moderation import moderate
 from notes.models import Note
+from notes.moderation import moderate
+from tests.browser import sign_in
 from tests.factories import make_anchored_note, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,23 +40,17 @@ SELECT_ACROSS = """([first, last]) => {
 LIT = """() => [...(CSS.highlights.get('note') || [])].map((range) => range.toString().replace(/\\s+/g, ' ').trim())"""
 
 
-def sign_in(page, site, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site}])
-
-
 def as_someone_else(page, site, user=None):
     """Another reader (anonymous unless given), with nothing of the last one's kept by the browser."""
     page.context.clear_cookies()
     page.context.new_cdp_session(page).send("Network.clearBrowserCache")
     if user:
-        sign_in(page, site, user)
+        sign_in(page.context, site, user)
 
 
 def test_words_across_two_sentences_are_annotated_and_after_approval_lit_for_another_reader(site, page):
     writer = make_user("writer", display_name="Writer")  # a new account: their first notes wait
-    sign_in(page, site, writer)
+    sign_in(page.context, site, writer)
     page.goto(site + EPISODE)
     quoted = page.evaluate(SELECT_ACROSS, ["s-5", "s-6"])
     annotate = page.get_by_role("button", name="Annotate")
@@ -139,7 +133,7 @@ def test_after_a_transcript_edit_a_note_moves_with_its_words_and_one_whose_words
     report = import_transcript(episode, edited)
     assert "1 orphaned" in str(report) and "1 moved to lightly edited words" in str(report)
 
-    sign_in(page, site, author)
+    sign_in(page.context, site, author)
     page.goto(site + EPISODE)
     page.wait_for_function(f"() => ({LIT})().length === 1")
     assert page.evaluate(LIT) == [with_comma.replace(",", "")]  # the same words, without their comma
@@ -154,7 +148,7 @@ def test_after_a_transcript_edit_a_note_moves_with_its_words_and_one_whose_words
 def test_by_keyboard_a_sentence_offers_its_notes_and_n_annotates_it(site, page):
     episode = Episode.objects.get()
     note = make_anchored_note(episode, make_user("ann"), 2, body="On the second sentence.")
-    sign_in(page, site, make_user("writer"))
+    sign_in(page.context, site, make_user("writer"))
     page.goto(site + EPISODE)
     page.wait_for_function(f"() => ({LIT})().length === 1")
     page.locator("#s-1").focus()
@@ -185,7 +179,7 @@ def test_by_keyboard_a_sentence_offers_its_notes_and_n_annotates_it(site, page):
 
 
 def test_note_this_moment_anchors_to_the_sentence_being_read(site, page):
-    sign_in(page, site, make_user("listener"))
+    sign_in(page.context, site, make_user("listener"))
     page.goto(site + EPISODE + "?t=100")
     current = page.locator('.sentence[aria-current="true"]')
     expect(current).to_have_count(1)

@@ -4,7 +4,6 @@ import re
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from episodes.models import Episode
@@ -32,17 +31,6 @@ def episode():
     return episode
 
 
-@pytest.fixture
-def editor(browser_context, live_server):
-    client = Client()
-    client.force_login(make_user("editor", is_staff=True, is_superuser=True))
-    browser_context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    yield
-    browser_context.clear_cookies()
-
-
 def starts(episode):
     return list(episode.sentences.order_by("position").values_list("start", flat=True))
 
@@ -57,7 +45,7 @@ def preview(page, live_server, episode, overwrite=False):
     expect(page.get_by_text("Preview: nothing has changed yet.")).to_be_visible()
 
 
-def test_manual_starts_survive_a_timings_upload(live_server, page, editor, episode):
+def test_manual_starts_survive_a_timings_upload(live_server, page, staff_browser, episode):
     preview(page, live_server, episode)
     expect(page.locator("#change-2 .outcome")).to_have_text("Kept (set by an editor)")
     expect(page.locator("#change-1 .outcome")).to_have_text("Moved")
@@ -71,7 +59,7 @@ def test_manual_starts_survive_a_timings_upload(live_server, page, editor, episo
     assert starts(episode) == [1.0, 3.4, 6.0, 9.0]
 
 
-def test_an_undo_restores_the_previous_timings(live_server, page, editor, episode):
+def test_an_undo_restores_the_previous_timings(live_server, page, staff_browser, episode):
     preview(page, live_server, episode, overwrite=True)
     page.get_by_role("button", name="Apply these timings").click()
     expect(page.get_by_role("button", name="Undo: put back the previous timings")).to_be_visible()
@@ -83,7 +71,7 @@ def test_an_undo_restores_the_previous_timings(live_server, page, editor, episod
     assert episode.sentences.get(position=2).start_set_by_editor
 
 
-def test_a_typo_fix_keeps_its_sentences_timing(live_server, page, editor, episode):
+def test_a_typo_fix_keeps_its_sentences_timing(live_server, page, staff_browser, episode):
     fixed = "138: The Great Purges\n\n" + " ".join(TEXTS).replace("moraly", "morally") + "\n"
     page.goto(f"{live_server.url}{ADMIN}episodes/episode/{episode.pk}/change/")
     page.get_by_label("Transcript file").set_input_files(
@@ -95,7 +83,7 @@ def test_a_typo_fix_keeps_its_sentences_timing(live_server, page, editor, episod
     assert episode.sentences.get(position=3).start == 5.8
 
 
-def test_the_desk_counts_what_needs_doing(live_server, page, editor, episode):
+def test_the_desk_counts_what_needs_doing(live_server, page, staff_browser, episode):
     episode.sentences.filter(position=4).update(confidence=0.1)
     untimed = make_episode(number=139, title="The Soviet Union Part 9", slug="139-the-soviet-union")
     make_sentences(untimed, "The military purges began.")
@@ -110,7 +98,7 @@ def test_the_desk_counts_what_needs_doing(live_server, page, editor, episode):
     expect(page.locator("#result_list")).to_contain_text("The Soviet Union Part 9")
 
 
-def test_a_sentence_is_edited_in_place(live_server, page, editor, episode):
+def test_a_sentence_is_edited_in_place(live_server, page, staff_browser, episode):
     page.goto(f"{live_server.url}/episodes/{episode.slug}/edit/")
     page.evaluate("window.notReloaded = true")
     row = page.locator("#edit-s-3")
@@ -126,7 +114,7 @@ def test_a_sentence_is_edited_in_place(live_server, page, editor, episode):
     assert (third.text, third.start) == ("Nobody felt morally safe.", 5.8)
 
 
-def test_selected_words_are_linked_and_unlinked(live_server, page, editor, episode):
+def test_selected_words_are_linked_and_unlinked(live_server, page, staff_browser, episode):
     from episodes.models import Mention
     from tests.factories import make_term
 

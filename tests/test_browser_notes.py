@@ -1,10 +1,10 @@
 """Notes in a real browser: select a passage, write a note, see it beside the passage."""
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from notes.models import Note
+from tests.browser import sign_in
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,11 +32,7 @@ SELECT = """([id, words]) => {
 def signed_in(browser_context, live_server, small_episode):
     """The browser carries a session for a new listener; cleared afterwards (the context is shared)."""
     user = make_user("reader", display_name="Reader")
-    client = Client()
-    client.force_login(user)
-    browser_context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    sign_in(browser_context, live_server.url, user)
     yield user
     browser_context.clear_cookies()
 

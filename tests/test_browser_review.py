@@ -6,11 +6,11 @@ import re
 import pytest
 import soundfile
 from django.core.files.base import ContentFile
-from django.test import Client
 from playwright.sync_api import expect
 
 from alignment.engine import narration
 from episodes.models import Episode, Sentence
+from tests.browser import sign_in
 from tests.factories import make_episode, make_sentences, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,11 +41,7 @@ def episode():
 
 @pytest.fixture
 def editor(browser_context, live_server):
-    client = Client()
-    client.force_login(make_user("editor", is_staff=True))
-    browser_context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    sign_in(browser_context, live_server.url, make_user("editor", is_staff=True))  # staff, not a superuser
     yield
     browser_context.clear_cookies()
 

@@ -1,13 +1,12 @@
 """The editor's queue of suggested entries in a real browser: a new entry, an alias, a rejection."""
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from episodes.models import Mention, Person
 from episodes.transcripts import import_transcript
 from suggestions.models import Suggestion
-from tests.factories import make_episode, make_person, make_user
+from tests.factories import make_episode, make_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,22 +27,11 @@ def episode():
     return episode
 
 
-@pytest.fixture
-def editor(browser_context, live_server):
-    client = Client()
-    client.force_login(make_user("editor", is_staff=True, is_superuser=True))
-    browser_context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    yield
-    browser_context.clear_cookies()
-
-
 def row(page, name):
     return page.locator("li.suggestion").filter(has=page.get_by_role("heading", name=name, exact=True))
 
 
-def test_accept_one_as_a_new_entry_one_as_an_alias_and_reject_one(live_server, page, editor, episode):
+def test_accept_one_as_a_new_entry_one_as_an_alias_and_reject_one(live_server, page, staff_browser, episode):
     page.goto(live_server.url + "/suggestions/")
     expect(row(page, "Martemian Ryutin").locator("mark").first).to_have_text("Martemian Ryutin")
 
