@@ -438,6 +438,60 @@ def tempo_pieces(sentences, voice, rate, factor, seed):
     return [readings[random.integers(3)][n] for n in range(len(sentences))]
 
 
+#: Human recordings with transcripts, from Debian's pocketsphinx-testdata (BSD-2, CMU): five
+#: sentences of Sense and Sensibility read for LibriVox, and another speaker reading cards.
+TESTDATA = Path("/usr/share/pocketsphinx/test/data")
+
+
+def human_voice():
+    """
+    (sentences, pieces) of the LibriVox reading, or None when the package is not installed.
+    The truth is each recording's onset, found as flite's are (the first 5 ms over 4 times the
+    level of its first 50 ms), never by the aligner.
+    """
+    folder = TESTDATA / "librivox"
+    if not (folder / "transcription").exists():
+        return None
+    sentences, pieces = [], []
+    for line in (folder / "transcription").read_text().splitlines():
+        words, name = line.rsplit(" (", 1)
+        text = words.replace("<s>", "").replace("</s>", "").strip()
+        sentences.append(text[0].upper() + text[1:] + ".")
+        pieces.append(recording_piece(folder / f"{name.rstrip(')')}.wav"))
+    return sentences, pieces
+
+
+def recording_piece(path):
+    """(samples at RATE, no word truth, onset in samples) of a recording."""
+    data, rate = soundfile.read(path, dtype="float32")
+    resampler = alignment_audio.Resampler(rate, RATE)
+    data = np.concatenate([resampler.feed(data), resampler.finish()])
+    step = RATE // 200
+    levels = np.sqrt(np.mean(data[:len(data) // step * step].reshape(-1, step) ** 2, axis=1))
+    threshold = max(0.002, 4 * float(np.sqrt(np.mean(data[:RATE // 20] ** 2))))
+    loud = np.flatnonzero(levels > threshold)
+    return data, None, int(loud[0] * step) if len(loud) else 0
+
+
+def human_cases(seeds, folder):
+    """
+    The LibriVox sentences read by a person, with a music intro and, as the mid-roll, another
+    person's unscripted speech (the cards recordings) after the second sentence.
+    """
+    voice = human_voice()
+    if voice is None:
+        print("pocketsphinx-testdata is not installed: the human voice is left out.")
+        return []
+    sentences, pieces = voice
+    other = [recording_piece(path) for path in sorted((TESTDATA / "cards").glob("*.wav"))]
+    rows = []
+    for seed in seeds:
+        rows.append(measure("human voice (LibriVox), unscripted speech mid-roll", [sentences], pieces, other,
+                            seed, folder, intro=8, ad_music=False, ad_after=2, ad_seconds=12))
+        print(table(rows[-1:]), flush=True)
+    return rows
+
+
 def flag_rates(rows):
     """Pooled over rows: flagged ÷ misplaced (> 0.5 s off) and flagged ÷ correct, as text."""
     misplaced = sum(row["misplaced"] for row in rows)
@@ -510,7 +564,7 @@ def main():
     parser.add_argument("--hard", action="store_true", help="only the hard cases (short episodes)")
     parser.add_argument("--easy", action="store_true", help="only the easy cases (today's full-length ones)")
     parser.add_argument("--only", nargs="*", help="hard cases to run: host-read ad, music under speech, "
-                        "breaths, tempo")
+                        "breaths, tempo, human")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per hard case")
     parser.add_argument("--seed", type=int, default=138)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -524,6 +578,8 @@ def main():
         if not args.easy:
             seeds = [args.seed + 100 + number for number in range(args.seeds)]
             rows += hard_cases(paragraphs, seeds, folder, args.only)
+            if not args.only or "human" in args.only:
+                rows += human_cases(seeds, folder)
             hard = list(rows)
         if not args.hard:
             rows += easy_cases(paragraphs, folder, args)
