@@ -28,7 +28,9 @@ from .runs import (
     AudioUnavailable,
     episode_audio_location,
     latest_run,
+    needing_review,
     store_upload,
+    with_failed_alignment,
 )
 from .tasks import start_alignment
 
@@ -156,7 +158,8 @@ class AlignmentRunAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     fields = [
         "episode", "audio", "keep_manual", "status", "progress_display", "stage", "message",
-        "created", "started", "heartbeat", "finished", "summary", "skipped_segments", "low_confidence_links",
+        "created", "started", "heartbeat", "finished", "summary", "changes_link", "skipped_segments",
+        "low_confidence_links",
     ]
 
     def has_add_permission(self, request):
@@ -182,6 +185,14 @@ class AlignmentRunAdmin(admin.ModelAdmin):
             f"{result['compute_seconds']:.1f} s of compute ({per_minute:.1f} s per audio minute); "
             f"{kept} editor's start{'s' if kept != 1 else ''} kept."
         )
+
+    @admin.display(description="What changed")
+    def changes_link(self, run):
+        record = (run.result or {}).get("timing_import")
+        if not record:
+            return "–"
+        url = reverse("admin:episodes_episode_timings_report", args=[run.episode_id, record])
+        return format_html('<a href="{}">Every sentence moved, kept or left untimed, and an undo</a>', url)
 
     @admin.display(description="Skipped (not in the script)")
     def skipped_segments(self, run):
@@ -214,3 +225,26 @@ class EpisodeAdmin(AlignEpisodeMixin, episodes_admin.EpisodeAdmin):
     change_form_template = "admin/alignment/episode/change_form.html"
     readonly_fields = [*episodes_admin.EpisodeAdmin.readonly_fields, "latest_alignment"]
     actions = [*episodes_admin.EpisodeAdmin.actions, "align_to_audio"]
+
+
+class NeedsWorkFilter(admin.SimpleListFilter):
+    """The episodes an editor has work on, as the editor's home counts them (companion/desk.py)."""
+
+    title = "needs"
+    parameter_name = "needs"
+
+    def lookups(self, request, model_admin):
+        return [("review", "Sentences to review"), ("untimed", "No timings yet"), ("failed", "Alignment failed")]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "review":
+                return needing_review(queryset)
+            case "untimed":
+                return queryset.filter(pk__in=Episode.objects.untimed().values("pk"))
+            case "failed":
+                return queryset.filter(pk__in=with_failed_alignment(Episode.objects.all()).values("pk"))
+        return queryset
+
+
+EpisodeAdmin.list_filter = [NeedsWorkFilter, *episodes_admin.EpisodeAdmin.list_filter]

@@ -55,7 +55,7 @@ class AlignmentRun(models.Model):
     )
     audio = models.CharField(max_length=1000, help_text="The file path or URL aligned against.")
     keep_manual = models.BooleanField(
-        default=True, help_text="Keep sentence starts an editor set by hand."
+        "keep editors' starts", default=True, help_text="Keep sentence starts an editor set by hand."
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
     progress = models.FloatField(default=0, help_text="0 to 1.")

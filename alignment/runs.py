@@ -22,11 +22,13 @@ from urllib.parse import urlsplit
 
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connections
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from companion.fetch import FetchError, download
-from episodes.models import Episode, Sentence
+from episodes.models import Episode, Sentence, TimingImport
+from episodes.timings.changes import plan_timings
 
 from . import models as alignment_runs
 from .models import AlignmentRun
@@ -53,6 +55,24 @@ class AudioUnavailable(Exception):
 
 class AlignmentRefused(Exception):
     """An alignment can't start now (one is already running, nothing to align)."""
+
+
+def needing_review(episodes):
+    """
+    The episodes with a sentence to review: a start the aligner was unsure of
+    that no editor has set since, or, in a timed episode, a sentence with no time.
+    """
+    doubtful = Sentence.objects.filter(
+        episode=OuterRef("pk"), start__isnull=False, confidence__lt=LOW_CONFIDENCE, start_set_by_editor=False
+    )
+    untimed = Sentence.objects.filter(episode=OuterRef("pk"), start__isnull=True)
+    return episodes.filter(Exists(doubtful) | (~Q(timing=Episode.Timing.NONE) & Exists(untimed)))
+
+
+def with_failed_alignment(episodes):
+    """The episodes whose latest alignment run failed."""
+    latest = AlignmentRun.objects.filter(episode=OuterRef("pk")).order_by("-created", "-pk").values("status")[:1]
+    return episodes.annotate(latest_run_status=Subquery(latest)).filter(latest_run_status=AlignmentRun.Status.FAILED)
 
 
 def latest_run(episode):
@@ -195,7 +215,14 @@ def _align_and_save(run, path, progress):
         sentences = list(episode.sentences.select_for_update().order_by("position"))
         if [sentence.text for sentence in sentences] != texts:
             raise AlignmentRefused("The transcript changed while the audio was being aligned; run it again.")
-        kept = apply_alignment(sentences, alignment, run.keep_manual)
+        record = TimingImport(
+            episode=episode, source=TimingImport.Source.ALIGNMENT, state=TimingImport.State.APPLIED,
+            overwrite_editor_starts=not run.keep_manual, previous=episode.timings_snapshot(),
+        )
+        plan = apply_alignment(sentences, alignment, run.keep_manual)
+        record.changes = [change.as_row() for change in plan.changes]
+        record.save()
+        kept = [sentence.position for sentence in sentences if sentence.start_set_by_editor]
         Sentence.objects.bulk_update(
             sentences, ["start", "end", "words", "confidence", "start_set_by_editor"], batch_size=500
         )
@@ -217,6 +244,7 @@ def _align_and_save(run, path, progress):
             "skipped": [[round(float(start), 2), round(float(end), 2)] for start, end in alignment.skipped],
             "low_confidence": low,
             "kept_manual": kept,
+            "timing_import": record.pk,
         }
         run.status, run.progress, run.stage = Status.DONE, 1.0, "Done"
         run.finished = timezone.now()
@@ -224,26 +252,27 @@ def _align_and_save(run, path, progress):
 
 
 def apply_alignment(sentences, alignment, keep_manual):
-    """Put the aligned times on the sentences; returns the positions whose editor's start was kept."""
+    """
+    Put the aligned times on the sentences (timings/changes.py decides what
+    each keeps); returns the TimingPlan, or AlignmentRefused when an editor's
+    kept start is out of order with the aligned ones around it.
+    """
     if len(alignment.sentences) != len(sentences):
         raise AlignmentRefused(
             f"The aligner timed {len(alignment.sentences)} sentences but the episode has {len(sentences)}."
         )
-    kept = []
-    for sentence, timing in zip(sentences, alignment.sentences):
-        start, end = round(float(timing.start), 3), round(float(timing.end), 3)
-        words = [[int(a), int(b), round(float(c), 3), round(float(d), 3)] for a, b, c, d in timing.words]
-        if keep_manual and sentence.start_set_by_editor and sentence.start is not None:
-            start = sentence.start
-            end = max(end, start)
-            # Word times before the editor's start contradict it; let the sentence start them.
-            words = [word for word in words if word[2] >= start]
-            kept.append(sentence.position)
-        else:
-            sentence.start_set_by_editor = False
-        sentence.start, sentence.end, sentence.words = start, max(end, start), words
+    proposed = [
+        (round(float(t.start), 3), round(float(t.end), 3),
+         [[int(a), int(b), round(float(c), 3), round(float(d), 3)] for a, b, c, d in t.words])
+        for t in alignment.sentences
+    ]
+    plan = plan_timings(sentences, proposed, overwrite_editor_starts=not keep_manual)
+    if plan.conflicts:
+        raise AlignmentRefused(" ".join(plan.conflicts))
+    for sentence, timing, (start, end, words, editors) in zip(sentences, alignment.sentences, plan.timings):
+        sentence.start, sentence.end, sentence.words, sentence.start_set_by_editor = start, end, words, editors
         sentence.confidence = round(float(timing.confidence), 3)
-    return kept
+    return plan
 
 
 @contextmanager

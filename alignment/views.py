@@ -32,8 +32,14 @@ class StartError(Exception):
     """The start given can't be used; the message says why."""
 
 
-def needs_review(sentence):
-    """The aligner was unsure of the start and no editor has set it since."""
+def needs_review(sentence, episode_timed=False):
+    """
+    The aligner was unsure of the start and no editor has set it since; or,
+    in an episode otherwise timed, the sentence has no time at all (its text
+    was rewritten, or the timings file lacked it).
+    """
+    if sentence.start is None:
+        return episode_timed
     return (
         sentence.confidence is not None
         and sentence.confidence < LOW_CONFIDENCE
@@ -77,7 +83,11 @@ def check_start(sentence, start):
 
 
 def set_start(sentence, data):
-    """Store the start a POST asks for, mark it the editor's, and re-render the transcript."""
+    """
+    Store the start a POST asks for, mark it the editor's, and re-render the
+    transcript. A start inside the previous sentence ends that one there, so
+    no two sentences overlap; returns that sentence's position, or None.
+    """
     with sentence.episode.writing():
         try:  # as it is now, under the lock: an import or another editor may have been first
             sentence.refresh_from_db(fields=["position", "start", "end", "start_set_by_editor"])
@@ -87,7 +97,11 @@ def set_start(sentence, data):
         check_start(sentence, start)
         sentence.start, sentence.start_set_by_editor = start, True
         sentence.save(update_fields=["start", "start_set_by_editor"])
+        trimmed = sentence.episode.sentences.filter(
+            position=sentence.position - 1, end__gt=start, start__lte=start
+        ).update(end=start)
         sentence.episode.render_transcript()
+        return sentence.position - 1 if trimmed else None
 
 
 def requested_start(sentence, data):
@@ -109,8 +123,9 @@ def review_sentences(episode):
             "pk", "episode_id", "position", "text", "start", "end", "confidence", "start_set_by_editor"
         )
     )
+    timed = any(sentence.start is not None for sentence in sentences)
     for sentence in sentences:
-        sentence.needs_review = needs_review(sentence)
+        sentence.needs_review = needs_review(sentence, timed)
     return sentences
 
 
@@ -170,24 +185,27 @@ def review_start(request, slug, pk):
         Sentence.objects.select_related("episode").defer("words"), pk=pk, episode__slug=slug
     )
     try:
-        set_start(sentence, request.POST)
+        trimmed = set_start(sentence, request.POST)
         error = None
     except StartError as problem:  # set_start read the sentence afresh; nothing was written
-        error = str(problem)
+        error, trimmed = str(problem), None
+    done = f"§{sentence.position} now starts at {sentence.start:.2f} s." if sentence.start is not None else ""
+    if trimmed:
+        done += f" §{trimmed} now ends there."
     if request.htmx:
-        sentence.needs_review = needs_review(sentence)
+        sentence.needs_review = needs_review(sentence, sentence.episode.is_timed())
         sentence.error = error
         context = {
             "episode": sentence.episode,
             "sentence": sentence,
             "audio": sentence.episode.audio_source,
             "threshold": LOW_CONFIDENCE,
-            "flash": error or f"§{sentence.position} now starts at {sentence.start:.2f} s.",
+            "flash": error or done,
             "flash_level": "error" if error else "success",
         }
         return render(request, "alignment/review.html#row", context, status=400 if error else 200)
     if error:
         sentence.error = error
         return render_review(request, sentence.episode, error_sentence=sentence, status=400)
-    messages.success(request, f"§{sentence.position} now starts at {sentence.start:.2f} s.")
+    messages.success(request, done)
     return redirect(reverse("alignment:review", args=[slug]) + f"#review-s-{sentence.position}")

@@ -91,6 +91,36 @@ def test_re_anchoring():
               f"{statistics.median(seconds) * 1000:>10.1f} {max(seconds) * 1000:>8.1f}")
 
 
+@pytest.mark.django_db
+def test_re_anchoring_lightly_edited_words():
+    """
+    Issue 18: every sentence's words lightly edited ("of paragraph" → "of para"),
+    so no quote is found word for word and every note goes through approximate
+    matching, among 300 look-alike sentences. Prints the milliseconds of the
+    import and how many notes landed on the wrong sentence or were orphaned.
+    """
+    original = versions()[0]
+    edited = original.replace(" of paragraph ", " of para ")
+    author = User.objects.create(username="bench")
+    print(f"\nApproximate re-anchoring on {connection.vendor}: {SENTENCES} look-alike sentences, {ROUNDS} rounds")
+    print(f"{'threads':>8} {'median ms':>10} {'max ms':>8} {'misplaced':>10} {'orphaned':>9}")
+    for threads in (40, 400):
+        seconds, misplaced, orphaned = [], 0, 0
+        for seed in range(ROUNDS):
+            episode = Episode.objects.create(number=9, slug="9-bench", title="Bench")
+            import_transcript(episode, original, relink=False)
+            place_notes(episode, author, threads, seed)
+            began = time.perf_counter()
+            import_transcript(episode, edited, relink=False)
+            seconds.append(time.perf_counter() - began)
+            for note in Note.objects.filter(parent__isnull=True).select_related("first_sentence"):
+                orphaned += note.orphaned
+                misplaced += not note.orphaned and note.quote_exact != note.first_sentence.text
+            episode.delete()
+        print(f"{threads:>8} {statistics.median(seconds) * 1000:>10.1f} {max(seconds) * 1000:>8.1f} "
+              f"{misplaced:>10} {orphaned:>9}")
+
+
 def bare_read(port, limit, folder):
     """The reference: a GET over a plain socket, the bytes after the headers into a file, up to limit."""
     with socket.create_connection(("127.0.0.1", port)) as sock, tempfile.TemporaryFile(dir=folder) as file:

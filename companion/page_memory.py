@@ -37,7 +37,6 @@ IN_A_304 = {"cache-control", "content-location", "etag", "expires", "vary"}
 VARY_KEPT = {"hx-request"}
 
 
-
 def request_path(environ):
     """The path as Django's request.path has it (WSGI gives it as latin-1)."""
     return environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")

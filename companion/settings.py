@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django_htmx",
     # The database task backend (below): its queue table and `manage.py db_worker`.
-    "django_tasks_db",
+    "companion.task_queue_app.TaskQueueConfig",
     # The project package, for its management commands (backup, restore).
     "companion",
     # Our apps, each built on the ones above it (the import-linter contracts in .importlinter).

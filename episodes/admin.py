@@ -9,65 +9,16 @@ change first (admin_links.py).
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Count
 
+from .admin_content import EpisodeContentAdmin
+from .admin_timings import TimingsUploadMixin
 from .admin_links import AmbiguityRuleInline, PreviewLinksMixin, ScopedAliasInline
+from . import admin_show  # noqa: F401  registers series, credits, chapters and transcript links
 from .feeds import admin as feeds_admin  # noqa: F401  registers Podcast, with its "Import feed" page
 from .models import Citation, Episode, Mention, Person, Sentence, Source, Term
 from .tasks import relink_episodes, render_episodes
-from .timings.imports import TimingImportError, import_timings
 from .transcripts import TranscriptError, decode_transcript, import_transcript
-
-
-class EpisodeContentAdmin:
-    """
-    The admin of what episode pages show. A save or delete writes inside
-    Episode.writing() of the episodes whose rows it changes (the one lock
-    order), and once committed queues `follow_up` for those episodes alone:
-    a citation edit re-renders the episodes that cite it, a mention edit
-    relinks its episode. `episode_path` leads from a row to those episodes'
-    ids; with `relinks_everything` (names and aliases, which may match in any
-    episode) every episode is relinked instead.
-    """
-
-    episode_path = ""
-    follow_up = relink_episodes
-    relinks_everything = False
-
-    def stored_episodes(self, queryset):
-        """The episodes the rows are in as stored (before this change), one query."""
-        return set(queryset.values_list(self.episode_path, flat=True)) - {None}
-
-    def form_episodes(self, obj):
-        """The episode the row will be in once saved, from the form's values."""
-        value = obj
-        for name in self.episode_path.split("__"):
-            value = getattr(value, name)
-        return {value}
-
-    def queue_follow_up(self, episode_ids):
-        """Once the change is committed: relink or re-render the episodes (or every one)."""
-        ids = None if self.relinks_everything else sorted(episode_ids)
-        transaction.on_commit(lambda: self.follow_up.enqueue(ids))
-
-    def writing(self, episode_ids):
-        """Lock the episodes for the change, and queue its follow-up."""
-        self.queue_follow_up(episode_ids)
-        return Episode.objects.filter(pk__in=episode_ids).writing()
-
-    def save_model(self, request, obj, form, change):
-        before = self.stored_episodes(self.model.objects.filter(pk=obj.pk)) if change else set()
-        with self.writing(before | self.form_episodes(obj)):
-            super().save_model(request, obj, form, change)
-
-    def delete_model(self, request, obj):
-        with self.writing(self.stored_episodes(self.model.objects.filter(pk=obj.pk))):
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with self.writing(self.stored_episodes(queryset)):
-            super().delete_queryset(request, queryset)
 
 
 class EntryAdmin(EpisodeContentAdmin):
@@ -99,13 +50,10 @@ class CitationInline(admin.TabularInline):
 
 
 class EpisodeAdminForm(forms.ModelForm):
-    """The episode, plus uploads of its transcript text and timings."""
+    """The episode, plus an upload of its transcript text (timings have their own page: admin_timings.py)."""
 
     transcript_file = forms.FileField(
         required=False, help_text="Plain UTF-8 text; replaces the sentences (kept where unchanged)."
-    )
-    timings_file = forms.FileField(
-        required=False, help_text="WebVTT, SRT, Podcasting 2.0 JSON or HTML; times the sentences."
     )
 
     class Meta:
@@ -123,15 +71,15 @@ class EpisodeAdminForm(forms.ModelForm):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(admin.ModelAdmin):
+class EpisodeAdmin(TimingsUploadMixin, admin.ModelAdmin):
     form = EpisodeAdminForm
-    list_display = ["number", "title", "series", "part", "published", "sentence_count"]
+    list_display = ["number", "title", "series", "part", "published", "is_draft", "timing", "sentence_count"]
     list_display_links = ["number", "title"]
     search_fields = ["title", "series__title", "summary"]
-    list_filter = ["series"]
+    list_filter = ["is_draft", "timing", "series"]
     prepopulated_fields = {"slug": ["number", "title"]}
-    readonly_fields = ["published_title", "transcript_rendered_at"]
-    actions = ["relink", "estimate_timings"]
+    readonly_fields = ["published_title", "timing", "transcript_rendered_at"]
+    actions = ["publish", "make_draft", "relink", "estimate_timings"]
 
     def save_model(self, request, obj, form, change):
         with Episode.objects.filter(pk=obj.pk).writing():  # a new episode has nothing to lock
@@ -155,17 +103,25 @@ class EpisodeAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Transcript imported: {report}", messages.SUCCESS)
             except TranscriptError as error:
                 self.message_user(request, f"Transcript not imported: {error}", messages.ERROR)
-        if upload := form.cleaned_data.get("timings_file"):
-            try:
-                mapping = import_timings(episode, upload.read(), upload.name)
-                self.message_user(
-                    request,
-                    f"Timings imported: {mapping.matched_sentences} of "
-                    f"{len(mapping.timings)} sentences timed.",
-                    messages.SUCCESS,
-                )
-            except TimingImportError as error:
-                self.message_user(request, f"Timings not imported: {error}", messages.ERROR)
+
+    @admin.action(description="Publish the selected episodes (listeners see them)")
+    def publish(self, request, queryset):
+        self.set_draft(request, queryset, False)
+
+    @admin.action(description="Make the selected episodes drafts (hidden from listeners)")
+    def make_draft(self, request, queryset):
+        self.set_draft(request, queryset, True)
+
+    def set_draft(self, request, queryset, draft):
+        chosen = Episode.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+        with chosen.writing() as ids:
+            changing = list(Episode.objects.filter(pk__in=ids).exclude(is_draft=draft))
+            for episode in changing:  # saved one by one, so shared caches hear of each (companion/shared_pages.py)
+                episode.is_draft = draft
+                episode.save(update_fields=["is_draft", "updated"])
+        changed = len(changing)
+        state = "drafts" if draft else "published"
+        self.message_user(request, f"{changed} episode{'s' if changed != 1 else ''} now {state}.", messages.SUCCESS)
 
     @admin.action(description="Estimate timings from the duration")
     def estimate_timings(self, request, queryset):
@@ -241,6 +197,10 @@ class MentionAdmin(EpisodeContentAdmin, admin.ModelAdmin):
     list_select_related = ["term", "person", "sentence__episode"]
     autocomplete_fields = ["sentence", "term", "person"]
 
+    def get_changeform_initial_data(self, request):
+        """A mention added here is the editor's: a relink keeps it (one found by the linker it may remove)."""
+        return {"kind": Mention.Kind.ADDED, **super().get_changeform_initial_data(request)}
+
 
 @admin.register(Source)
 class SourceAdmin(EpisodeContentAdmin, admin.ModelAdmin):
@@ -276,7 +236,6 @@ class CitationAdmin(EpisodeContentAdmin, admin.ModelAdmin):
     search_fields = ["quoted_text", "source__title", "sentence__text"]
     list_select_related = ["source", "sentence__episode"]
     autocomplete_fields = ["sentence", "source"]
-
 
 # Discussion notes: moderators work from /moderation/; the admin is the full
 # record. Every status change goes through moderation.moderate(), so the

@@ -89,6 +89,7 @@ class PreviewLinksMixin:
             "episodes": changes,
             "added": sum(len(episode.added) for episode in changes),
             "removed": sum(len(episode.removed) for episode in changes),
+            "taken": [pair for episode in changes for pair in episode.taken],
             "posted": [
                 (key, value) for key, values in request.POST.lists()
                 if key not in ("csrfmiddlewaretoken", APPLY) for value in values

@@ -260,6 +260,20 @@ class EpisodeLinkChanges:
     def removed(self):
         return [change for change in self.changes if not change.added]
 
+    @property
+    def taken(self):
+        """
+        (new link, the link it replaces) where the edit would move words from one
+        entry to another: an alias such as "tsarist officials" taking the words
+        another entry's "officials" linked. Easy to miss among additions.
+        """
+        removed = self.removed
+        return [
+            (new, old) for new in self.added for old in removed
+            if old.sentence.pk == new.sentence.pk and old.start < new.end and new.start < old.end
+            and (type(old.entity), old.entity.pk) != (type(new.entity), new.entity.pk)
+        ]
+
 
 def preview_relink(names):
     """

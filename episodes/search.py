@@ -182,12 +182,18 @@ class SQLiteBackend:
         return selects, params
 
     def moments(self, parsed, expansion, offset, limit):
-        found, found_params = self.sentence_hits(parsed, expansion, "rowid")
+        found, found_params = self.sentence_hits(parsed, expansion, "rowid AS id")
         ranked, ranked_params = self.sentence_hits(
             parsed, expansion, "rowid, bm25(episodes_sentence_fts) AS rank", limit=CANDIDATES
         )
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({' UNION '.join(found)})", found_params)
+            # Drafts' sentences are in the index too; there are few drafts, so leave theirs out by id.
+            cursor.execute(
+                f"SELECT count(*) FROM ({' UNION '.join(found)}) WHERE id NOT IN ("
+                "SELECT s.id FROM episodes_sentence AS s JOIN episodes_episode AS e ON e.id = s.episode_id "
+                "WHERE e.is_draft)",
+                found_params,
+            )
             count = cursor.fetchone()[0]
             # Rank at most CANDIDATES hits a part, then highlight only the page shown.
             cursor.execute(
@@ -197,6 +203,7 @@ class SQLiteBackend:
                 ) AS hit
                 JOIN episodes_sentence AS s ON s.id = hit.rowid
                 JOIN episodes_episode AS e ON e.id = s.episode_id
+                WHERE NOT e.is_draft
                 ORDER BY hit.rank, e.number, s.position
                 LIMIT %s OFFSET %s
                 """,
@@ -307,7 +314,7 @@ class PostgresBackend:
             scoped.append(When(episode_id__in=episodes, then=self.headline(within)))
             ranked = ranked | within
         marked = Case(*scoped, default=self.headline(query)) if scoped else self.headline(query)
-        matching = Sentence.objects.filter(found)
+        matching = Sentence.objects.filter(found, episode__is_draft=False)
         count = matching.count()
         rows = (
             Sentence.objects.filter(

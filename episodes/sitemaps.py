@@ -50,7 +50,7 @@ class EpisodePages(Sitemap):
     changefreq = "monthly"
 
     def items(self):
-        return Episode.objects.only("slug", "updated", "transcript_rendered_at").order_by(
+        return Episode.objects.published().only("slug", "updated", "transcript_rendered_at").order_by(
             F("number").asc(nulls_last=True), "pk"
         )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import editing, views
 from .feeds import chapters, podcast
 
 app_name = "episodes"
@@ -12,6 +12,10 @@ urlpatterns = [
     path("series/<slug:slug>/", views.series_detail, name="series_detail"),
     path("episodes/<slug:slug>/", views.episode_detail, name="detail"),
     path("episodes/<slug:slug>/audio/", views.episode_audio, name="audio"),
+    # The staff's transcript editor (episodes/editing.py).
+    path("episodes/<slug:slug>/edit/", editing.edit_transcript, name="edit"),
+    path("episodes/<slug:slug>/edit/<int:pk>/", editing.edit_sentence_view, name="edit_sentence"),
+    path("episodes/<slug:slug>/edit/<int:pk>/link/", editing.link_view, name="link_words"),
     path("episodes/<slug:slug>/words.json", views.episode_words, name="words"),
     path(
         "episodes/<slug:slug>/transcript.<str:extension>",

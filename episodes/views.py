@@ -55,7 +55,7 @@ def group_by_letter(entries):
 def home(request):
     """What this is, the latest episode one click from playing, more episodes, and ways in by series, person or term."""
     context = {
-        "latest": list(Episode.objects.in_order("newest")[:5]),  # the first is featured: one query for all
+        "latest": list(Episode.objects.published().in_order("newest")[:5]),  # the first is featured: one query for all
         "series_list": Series.objects.overview()[:12],
         "top_people": Person.objects.most_mentioned()[:10],
         "top_terms": Term.objects.most_mentioned()[:10],
@@ -70,7 +70,7 @@ def episode_list(request):
     order = request.GET.get("order")
     if order not in ORDERS:
         order = "newest"
-    page = Paginator(Episode.objects.in_order(order), EPISODES_PER_PAGE).get_page(page_param(request, "page"))
+    page = Paginator(Episode.objects.published().in_order(order), EPISODES_PER_PAGE).get_page(page_param(request, "page"))
     orders = [(key, label) for key, (label, _) in ORDERS.items()]
     return render(request, "episodes/episode_list.html", {"page": page, "order": order, "orders": orders})
 
@@ -85,7 +85,7 @@ def series_list(request):
 @shared_when_anonymous
 def series_detail(request, slug):
     series = get_object_or_404(Series, slug=slug)
-    episodes = series.episodes.order_by(F("part").asc(nulls_last=True), F("number").asc(nulls_last=True), "pk")
+    episodes = series.episodes.published().order_by(F("part").asc(nulls_last=True), F("number").asc(nulls_last=True), "pk")
     return render(request, "episodes/series_detail.html", {"series": series, "episodes": episodes})
 
 
@@ -93,7 +93,7 @@ def series_detail(request, slug):
 @shared_when_anonymous
 def episode_detail(request, slug):
     # The stored transcript comes from the worker's memory, and only if the page is rendered.
-    episodes = Episode.objects.select_related("series").defer(*STORED_TRANSCRIPT)
+    episodes = Episode.objects.visible_to(request.user).select_related("series").defer(*STORED_TRANSCRIPT)
     episode = get_object_or_404(episodes, slug=slug)
     # What this reader sees of the parts other apps add (the notes' badges): in the ETag.
     states = [part.reader_state(request, episode) for part in episode_page_parts]
@@ -132,7 +132,7 @@ def episode_page(request, episode, states):
 
 @require_safe
 def episode_audio(request, slug):
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     if not episode.audio:
         raise Http404("This episode has no audio file.")
     return ranged_file_response(request, episode.audio)
@@ -146,7 +146,7 @@ def transcript_rendered_at(request, slug, **kwargs):
 @require_safe
 @condition(last_modified_func=transcript_rendered_at)
 def transcript_export(request, slug, extension):
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     if extension not in FORMATS:
         raise Http404("Transcripts come as .vtt, .srt, .json, .html or .txt.")
     if extension in TIMED_FORMATS and not episode.is_timed():
@@ -162,7 +162,7 @@ def transcript_export(request, slug, extension):
 @condition(last_modified_func=transcript_rendered_at)
 def episode_words(request, slug):
     """Word timings for the player's word highlight, fetched once playback starts."""
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     words = dict(
         episode.sentences.exclude(words=[]).values_list("position", "words")
     )
@@ -228,7 +228,7 @@ def source_list(request):
 def source_detail(request, slug):
     source = get_object_or_404(Source, slug=slug)
     citations = (
-        Citation.objects.filter(source=source)
+        Citation.objects.filter(source=source, sentence__episode__is_draft=False)
         .select_related("sentence__episode")
         .order_by("sentence__episode__number", "sentence__position")
     )

@@ -190,7 +190,7 @@ def needs_lengths(episode, mentions):
 def episodes_mentioning(entity):
     """[(episode id, visible mentions), …] in episode order (extras without a number last)."""
     return list(
-        Mention.objects.visible().of(entity)
+        Mention.objects.visible().of(entity).filter(sentence__episode__is_draft=False)
         .values_list("sentence__episode")
         .annotate(count=Count("pk"))
         .order_by(F("sentence__episode__number").asc(nulls_last=True), "sentence__episode")

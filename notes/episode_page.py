@@ -85,7 +85,7 @@ EPISODE_PAGE = EpisodePagePart(
 
 def find_notes(parsed, active, offset, per_page):
     """Listeners' approved notes containing every word (notes are few: a plain scan)."""
-    notes = Note.objects.filter(status=Note.Status.APPROVED, deleted_at__isnull=True)
+    notes = Note.objects.public()
     for word in parsed.words + [" ".join(phrase) for phrase in parsed.phrases]:
         notes = notes.filter(body__icontains=word)
     notes = notes.select_related("episode", "author", "first_sentence").order_by("-created")

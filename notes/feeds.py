@@ -33,7 +33,7 @@ class NotesFeed(Feed):
     feed_type = NotesAtom
 
     def get_object(self, request, slug):
-        return get_object_or_404(Episode, slug=slug)
+        return get_object_or_404(Episode.objects.published(), slug=slug)
 
     def title(self, episode):
         return f"Notes on {episode.numbered_title}"
@@ -46,7 +46,8 @@ class NotesFeed(Feed):
 
     def items(self, episode):
         return (
-            Note.objects.filter(episode=episode, status=Note.Status.APPROVED, deleted_at__isnull=True)
+            Note.objects.public()
+            .filter(episode=episode)
             .select_related("author", "episode")
             .order_by("-created", "-pk")[:50]
         )

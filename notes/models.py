@@ -32,6 +32,14 @@ class NoteQuerySet(models.QuerySet):
     def threads(self):
         return self.filter(parent__isnull=True)
 
+    def public(self):
+        """
+        What everyone may see wherever notes are listed (feeds, search, annotation
+        clients): approved, undeleted, and still anchored. An orphaned note is
+        kept for its author and the moderators only.
+        """
+        return self.filter(status=Note.Status.APPROVED, deleted_at__isnull=True, orphaned=False)
+
     def in_reading_order(self):
         return self.order_by("orphaned", "first_sentence__position", "position_start", "created")
 
@@ -176,10 +184,18 @@ class Note(models.Model):
     def moment_url(self):
         if self.first_sentence_id is None:
             return ""
+        return f"{self.listening_url()}#s-{self.first_sentence.position}"
+
+    def in_place_url(self):
+        """The episode page at the note: its words lit and its thread open (static/js/highlights.js)."""
+        return f"{self.listening_url()}#note-{self.parent_id or self.pk}"
+
+    def listening_url(self):
+        """The episode page at the note's moment (?t= also brings its sentence into view without JavaScript)."""
         url = self.episode.get_absolute_url()
         if self.media_start is not None:
             url += f"?t={moment_parameter(self.media_start)}"
-        return f"{url}#s-{self.first_sentence.position}"
+        return url
 
     @classmethod
     def initial_status_for(cls, user):
@@ -194,10 +210,27 @@ class Note(models.Model):
     def can_edit(self, user):
         return user.is_authenticated and user.pk == self.author_id and not self.is_deleted
 
-    def as_annotation(self):
-        """The note as a W3C Web Annotation (JSON-LD)."""
+    def as_annotation(self, absolute=str):
+        """
+        The note as a W3C Web Annotation (JSON-LD). `absolute` makes a path an
+        IRI (request.build_absolute_uri); a reply targets its thread's annotation.
+        """
+        annotation = {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": absolute(reverse("notes:annotation", args=[self.pk])),
+            "type": "Annotation",
+            "motivation": "replying" if self.parent_id else "commenting",
+            "creator": {"type": "Person", "name": self.author.public_name},
+            "created": self.created.isoformat(),
+            "body": {"type": "TextualBody", "value": self.body, "format": "text/markdown"},
+        }
+        if self.edited_at:
+            annotation["modified"] = self.edited_at.isoformat()
+        if self.parent_id:
+            annotation["target"] = absolute(reverse("notes:annotation", args=[self.parent_id]))
+            return annotation
         target = {
-            "source": self.episode.get_absolute_url(),
+            "source": absolute(self.episode.get_absolute_url()),
             "selector": [
                 {"type": "TextQuoteSelector", "exact": self.quote_exact,
                  "prefix": self.quote_prefix, "suffix": self.quote_suffix},
@@ -209,15 +242,8 @@ class Note(models.Model):
                 {"type": "FragmentSelector", "conformsTo": "http://www.w3.org/TR/media-frags/",
                  "value": self.media_fragment}
             )
-        return {
-            "@context": "http://www.w3.org/ns/anno.jsonld",
-            "type": "Annotation",
-            "id": self.get_absolute_url(),
-            "motivation": "replying" if self.parent_id else "commenting",
-            "body": {"type": "TextualBody", "value": self.body, "format": "text/markdown"},
-            "target": target,
-            "created": self.created.isoformat(),
-        }
+        annotation["target"] = target
+        return annotation
 
 
 class Flag(models.Model):

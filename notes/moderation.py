@@ -9,11 +9,13 @@ logged as a ModerationEvent and closes the note's open flags.
 
 from collections import Counter
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 
 from companion.text import without_controls
 from episodes.models import Episode
 
+from .markup import render_markdown
 from .models import Flag, ModerationEvent, Note
 
 Action = ModerationEvent.Action
@@ -27,14 +29,15 @@ class ModerationError(Exception):
     """The action makes no sense for this note (the message says why)."""
 
 
-def moderate(note, action, actor, reason="", unban=False):
+def moderate(note, action, actor, reason="", unban=False, body=None):
     """Apply a moderator's action to a note, log it, close its flags; returns a summary.
 
     ban also rejects the note and every other note of the author's still
     waiting; restore puts a rejected or spam note back, or with unban=True
     lifts the author's ban instead. The note's episode is locked before the
     note is touched (for a ban, every episode with a note it rejects, in id
-    order), as every writer does.
+    order), as every writer does. With body, an approval first replaces the
+    note's text with the moderator's edit (the log keeps what it said).
     """
     if action not in ACTIONS:
         raise ModerationError(f"“{action}” is not a moderator's action.")
@@ -44,12 +47,29 @@ def moderate(note, action, actor, reason="", unban=False):
         waiting = note.author.notes.filter(status=Note.Status.PENDING).values("episode_id")
         episodes |= Q(pk__in=waiting)
     with Episode.objects.filter(episodes).writing():
-        note.refresh_from_db(fields=["status"])  # another moderator may have been first
+        note.refresh_from_db(fields=["status", "body"])  # another moderator may have been first
+        if body is not None and action == Action.APPROVE:
+            reason = edit_body(note, body, reason)
         return apply_action(note, action, actor, reason, unban)
 
 
+def edit_body(note, body, reason):
+    """A moderator's edit of the note's text, made as it is approved; returns the log's reason, naming the old text."""
+    body = without_controls(body).strip()
+    if not body:
+        raise ModerationError("An edited note can't be empty; reject it instead.")
+    if len(body) > settings.NOTE_MAX_LENGTH:
+        raise ModerationError(f"A note can be at most {settings.NOTE_MAX_LENGTH:,} characters; the edit has {len(body):,}.")
+    if body == note.body:
+        return reason
+    said = note.body if len(note.body) <= 200 else note.body[:199] + "…"
+    note.body, note.body_html = body, render_markdown(body)
+    note.save(update_fields=["body", "body_html"])
+    return f"Edited before approval; it said: “{said}”. {reason}".strip()
+
+
 def apply_action(note, action, actor, reason, unban):
-    reason = without_controls(reason).strip()[:300]
+    reason = without_controls(reason).strip()[:300]  # an edit's reason is cut here too: the field holds 300
     author = note.author
     events = []
     if action == Action.BAN:

@@ -15,8 +15,10 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError
-from django.db.models import Max, Prefetch
+from django.db.models import Count, Prefetch, Q
+from django.db.models.functions import Length
 from django.http import Http404, HttpResponse, JsonResponse
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.decorators import login_to_write, refuse, staff_required
 from accounts.ratelimit import rate_limit
-from companion.params import int_or_none, int_param
+from companion.params import InvalidNumber, int_or_none, int_param, parse_int
 from companion.text import without_controls
 from companion.shared_pages import shared_when_anonymous
 from episodes.models import Episode
@@ -171,11 +173,23 @@ def compose_context(episode, *, form=None, paragraph=None, created=None, target=
         paragraph = paragraph or 1
         compose["paragraph"] = paragraph
         compose["sentences"] = list(
-            episode.sentences.filter(paragraph=paragraph).order_by("position").only("position", "text")
+            episode.sentences.filter(paragraph=paragraph).order_by("position").only("position", "text", "start")
         )
         if not compose["first"] and compose["sentences"]:
             compose["first"] = str(compose["sentences"][0].position)
     return compose
+
+
+def passage_choices(episode):
+    """
+    Each paragraph as a reader finds it on the page, by its moment and its first
+    words (the no-JavaScript composer lists them; the number stays in the link).
+    """
+    choices = {}
+    for paragraph, start, text in episode.sentences.order_by("position").values_list("paragraph", "start", "text"):
+        if paragraph not in choices:
+            choices[paragraph] = {"paragraph": paragraph, "start": start, "text": text}
+    return list(choices.values())
 
 
 def paragraph_param(request):
@@ -192,6 +206,11 @@ def passage_param(request):
     if not match or int(match[1]) > int(match[2]):
         return None
     return int(match[1]), int(match[2])
+
+
+def sees_orphan(user, thread):
+    """An orphaned note is kept for its author and the moderators; other readers lost its passage too."""
+    return user.is_staff or thread.author_id == user.pk
 
 
 def discussion_context(request, episode, *, form=None):
@@ -214,7 +233,7 @@ def discussion_context(request, episode, *, form=None):
         paragraph=paragraph,
         passage=passage,
         threads=[thread for thread in threads if not thread.orphaned],
-        orphans=[thread for thread in threads if thread.orphaned],
+        orphans=[thread for thread in threads if thread.orphaned and sees_orphan(user, thread)],
     )
     if paragraph and can_write(user):
         context["compose"] = compose_context(
@@ -227,9 +246,75 @@ def discussion_context(request, episode, *, form=None):
 @vary_on_headers("HX-Request")
 @shared_when_anonymous
 def note_list(request, slug):
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     context = discussion_context(request, episode)
     return render(request, TEMPLATE + "#discussion" if request.htmx else TEMPLATE, context)
+
+
+def highlight_of(note, starts, user):
+    """What notes.js needs to highlight a thread's words in place: offsets within its sentences."""
+    first, last = note.first_sentence.position, note.last_sentence.position
+    return {
+        "id": note.pk,
+        "first": first,
+        "last": last,
+        "start": note.position_start - starts[first],
+        "end": note.position_end - starts[last],
+        "quote": note.quote_exact,
+        "moment": note.media_start,
+        "mine": note.author_id == user.pk,
+        "pending": note.status == Note.Status.PENDING,
+        "replies": note.reply_count,
+        "author": note.author.public_name,
+    }
+
+
+@require_safe
+@shared_when_anonymous
+def note_highlights(request, slug):
+    """
+    The threads this reader sees, placed in the transcript for notes.js to
+    highlight: three queries however many notes (the episode, the sentences'
+    offsets, the threads with their reply counts). Anonymous readers share one
+    copy for the page cache's lifetime, so a moderator's decision reaches them
+    within it.
+    """
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
+    starts, offset = {}, 0
+    for position, length in episode.sentences.order_by("position").values_list("position", Length("text")):
+        starts[position] = offset
+        offset += length + 1
+    user = request.user
+    shown = Q(replies__status=Note.Status.APPROVED)
+    if user.is_authenticated:
+        shown |= Q(replies__author=user, replies__status=Note.Status.PENDING)
+    replies = Count("replies", filter=shown & Q(replies__deleted_at__isnull=True))
+    threads = (
+        notes_for(user)
+        .filter(episode=episode, deleted_at__isnull=True, orphaned=False, last_sentence__isnull=False)
+        .threads()
+        .select_related("last_sentence")
+        .annotate(reply_count=replies)
+        .in_reading_order()
+    )
+    notes = [
+        highlight_of(note, starts, user) for note in threads
+        if note.first_sentence.position in starts and note.last_sentence.position in starts
+    ]
+    return JsonResponse({"notes": notes})
+
+
+@require_safe
+def note_thread(request, pk):
+    """One thread, for the episode page's side panel (htmx); the discussion page otherwise."""
+    note = get_object_or_404(Note.objects.visible_to(request.user).select_related("episode"), pk=pk)
+    if not request.htmx:
+        return redirect(note.get_absolute_url())
+    return thread_response(request, note, in_panel=True)
+
+
+#: How many of their own notes a listener's page lists, newest first.
+MY_NOTES = 200
 
 
 # ---- writing -----------------------------------------------------------------------
@@ -251,13 +336,13 @@ def after_create(request, episode, note):
 @login_to_write
 @rate_limit("note")
 def note_create(request, slug):
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     if request.method != "POST":
         context = base_context(
             request, episode,
             mode="compose",
             compose=compose_context(episode, paragraph=paragraph_param(request)),
-            paragraphs=episode.sentences.aggregate(last=Max("paragraph"))["last"] or 1,
+            passages=passage_choices(episode),
         )
         return render(request, TEMPLATE, context)
     if existing := sent_before(request):
@@ -280,7 +365,7 @@ def note_create(request, slug):
     context = base_context(
         request, episode, mode="compose",
         compose=compose_context(episode, form=form, target="compose" if request.htmx else ""),
-        paragraphs=episode.sentences.aggregate(last=Max("paragraph"))["last"] or 1,
+        passages=passage_choices(episode),
     )
     if request.htmx:
         return render(request, TEMPLATE + "#compose", context)
@@ -387,18 +472,71 @@ def note_delete(request, pk):
     return redirect(f"{url}#note-{note.parent_id}" if note.parent_id else url)
 
 
+ANNOTATION_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+ANNOTATIONS_PER_PAGE = 100
+
+
+def annotation_response(data):
+    return JsonResponse(data, content_type=ANNOTATION_TYPE, json_dumps_params={"ensure_ascii": False})
+
+
 @require_safe
 def note_annotation(request, pk):
     """An approved note as a W3C Web Annotation, for annotation tools and clients."""
-    note = get_object_or_404(
-        Note.objects.filter(status=Note.Status.APPROVED, deleted_at__isnull=True)
-        .select_related("episode"),
-        pk=pk,
+    note = get_object_or_404(Note.objects.public().select_related("episode", "author"), pk=pk)
+    return annotation_response(note.as_annotation(request.build_absolute_uri))
+
+
+@require_safe
+@shared_when_anonymous
+def annotation_collection(request, slug):
+    """
+    The episode's visible notes as a W3C Web Annotation AnnotationCollection:
+    without ?page= the collection (its total, first and last pages), with it an
+    AnnotationPage of ANNOTATIONS_PER_PAGE annotations in reading order. Two
+    queries a page, however many notes.
+    """
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
+    notes = Note.objects.public().filter(episode=episode)
+    total = notes.count()
+    pages = max(1, -(-total // ANNOTATIONS_PER_PAGE))
+    url = request.build_absolute_uri(reverse("notes:annotations", args=[slug]))
+    collection = {
+        "id": url,
+        "type": "AnnotationCollection",
+        "label": f"Listeners’ notes on {episode.numbered_title}",
+        "total": total,
+    }
+    page = int_param(request, "page", minimum=1, maximum=pages)
+    if page is None:
+        if total:
+            collection |= {"first": f"{url}?page=1", "last": f"{url}?page={pages}"}
+        return annotation_response({"@context": "http://www.w3.org/ns/anno.jsonld", **collection})
+    offset = (page - 1) * ANNOTATIONS_PER_PAGE
+    items = list(
+        notes.select_related("author")
+        .order_by("first_sentence__position", "position_start", "parent_id", "created", "pk")
+        [offset : offset + ANNOTATIONS_PER_PAGE]
     )
-    return JsonResponse(
-        note.as_annotation(),
-        content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
-    )
+    annotations = []
+    for note in items:
+        note.episode = episode
+        annotation = note.as_annotation(request.build_absolute_uri)
+        del annotation["@context"]  # the page's context covers its items
+        annotations.append(annotation)
+    data = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": f"{url}?page={page}",
+        "type": "AnnotationPage",
+        "partOf": collection,
+        "startIndex": offset,
+        "items": annotations,
+    }
+    if page > 1:
+        data["prev"] = f"{url}?page={page - 1}"
+    if page < pages:
+        data["next"] = f"{url}?page={page + 1}"
+    return annotation_response(data)
 
 
 @require_POST
@@ -448,6 +586,43 @@ def moderation_queue(request):
     return render(request, "notes/moderation.html", context)
 
 
+BULK_ACTIONS = ["approve", "reject", "spam"]  # banning stays one author at a time, with its own button
+
+
+@staff_required
+@require_POST
+def moderation_bulk(request):
+    """One decision on every note ticked in the queue; each goes through moderate(), and the log."""
+    action = request.POST.get("action")
+    if action not in BULK_ACTIONS:
+        return refuse(request, "Choose approve, reject or spam for the notes you ticked.", 400)
+    try:
+        ids = {
+            parse_int(value, minimum=1, maximum=MAX_POSITION, name="A note")
+            for value in request.POST.getlist("notes")
+        }
+    except InvalidNumber as error:
+        return refuse(request, str(error), 400)
+    if not ids:
+        messages.error(request, "Tick the notes to decide on first.")
+        return redirect("notes:moderation")
+    if len(ids) > QUEUE_SIZE:
+        return refuse(request, f"At most {QUEUE_SIZE} notes at once.", 400)
+    reason = request.POST.get("reason", "")
+    done, problems = 0, []
+    for note in Note.objects.filter(pk__in=ids).select_related("author").order_by("pk"):
+        try:
+            moderate(note, action, request.user, reason)
+            done += 1
+        except ModerationError as error:
+            problems.append(f"Note {note.pk}: {error}")
+    verb = {"approve": "Approved", "reject": "Rejected", "spam": "Marked as spam"}[action]
+    messages.success(request, f"{verb}: {done} note{'' if done == 1 else 's'}.")
+    for problem in problems:
+        messages.error(request, problem)
+    return redirect("notes:moderation")
+
+
 @staff_required
 @require_POST
 def moderation_act(request, pk, action):
@@ -456,7 +631,7 @@ def moderation_act(request, pk, action):
     note = get_object_or_404(Note.objects.select_related("author"), pk=pk)
     try:
         summary = moderate(note, action, request.user, request.POST.get("reason", ""),
-                           unban=bool(request.POST.get("unban")))
+                           unban=bool(request.POST.get("unban")), body=request.POST.get("body"))
         level = messages.SUCCESS
     except ModerationError as error:
         summary, level = str(error), messages.ERROR
@@ -468,3 +643,17 @@ def moderation_act(request, pk, action):
         return render(request, "notes/moderation.html#row", context)
     messages.add_message(request, level, summary)
     return redirect("notes:moderation")
+
+
+@require_safe
+def my_notes(request):
+    """A listener's own notes with what moderators decided, and why: the one place a rejection's reason reaches its author."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    decisions = ModerationEvent.objects.exclude(action=ModerationEvent.Action.FLAG).order_by("-created")
+    notes = (
+        Note.objects.filter(author=request.user, deleted_at__isnull=True)
+        .select_related("episode").prefetch_related(Prefetch("events", queryset=decisions, to_attr="decisions"))
+        .order_by("-created")[:MY_NOTES]
+    )
+    return render(request, "notes/mine.html", {"notes": notes})

@@ -114,6 +114,8 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
                 time.sleep(pause)
         except OSError:
             pass  # the client hung up: what a refused download does
+        finally:
+            origin.stream_ended.set()
 
     def log_message(self, *args):
         pass
@@ -124,6 +126,8 @@ class Origin:
         self.server, self.files = server, files
         self.port = server.server_port
         self.paths, self.sni, self.sent = [], [], 0
+        # Set when a stream ends: the client may see a chunk before this thread counts it.
+        self.stream_ended = threading.Event()
 
 
 @contextlib.contextmanager

@@ -115,7 +115,7 @@ def test_progress_is_recorded_stage_by_stage(episode, recording):
     seen = []
     run_alignment(run, echo=lambda fraction, stage: seen.append((fraction, stage)))
     stages = [stage for _, stage in seen]
-    for stage in ("Reading the audio", "Narrating the script", "Aligning", "Saving the timings"):
+    for stage in ("Reading the audio", "Reading the script aloud to compare with the audio", "Aligning", "Saving the timings"):
         assert stage in stages
     fractions = [fraction for fraction, _ in seen]
     assert fractions == sorted(fractions) and 0 <= fractions[0] and fractions[-1] < 1

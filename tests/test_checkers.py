@@ -103,6 +103,7 @@ def pages(demo):
         (EPISODE + "notes/", "reader"),
         (EPISODE + "notes/new/?paragraph=1", "reader"),
         (f"/notes/{note.pk}/edit/", "reader"),
+        ("/notes/mine/", "reader"),
         ("/glossary/", None),
         ("/glossary/?q=trial", None),
         ("/glossary/nkvd/", None),
@@ -119,6 +120,7 @@ def pages(demo):
         ("/suggestions/", "moderator"),
         (EPISODE + "review/", "moderator"),
         (EPISODE + "review/?show=review", "moderator"),
+        (EPISODE + "edit/", "moderator"),
         ("/accounts/login/", None),
         ("/accounts/signup/", None),
         ("/accounts/password_reset/", None),
@@ -138,11 +140,17 @@ NOT_PAGES = {
     "episodes:transcript_export": "VTT, SRT, JSON, text",
     "notes:feed": "Atom",
     "notes:annotation": "JSON-LD",
+    "notes:annotations": "JSON-LD",
+    "notes:highlights": "JSON for static/js/highlights.js",
+    "notes:thread": "a partial for the episode page's note panel; redirects to the notes page",
     "notes:reply": "POST only",
     "notes:delete": "POST only",
     "notes:flag": "POST only",
     "notes:moderation_act": "POST only",
+    "notes:moderation_bulk": "POST only",
     "alignment:review_start": "POST only",
+    "episodes:edit_sentence": "a sentence's row for htmx; without it, a redirect to the editor",
+    "episodes:link_words": "POST only",
     "logout": "POST only",
     "timeline:json": "JSON for TimelineJS",
     "episodes:podcast_feed": "RSS",
@@ -357,7 +365,7 @@ def open_note_dialog(page):
       getSelection().addRange(range);
       sentence.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
     }""")
-    page.get_by_role("button", name="Add a note").click()
+    page.get_by_role("button", name="Annotate").click()
     expect(page.locator("#note-dialog")).to_be_visible()
 
 

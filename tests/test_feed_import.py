@@ -528,8 +528,9 @@ def test_admin_import_from_an_upload(editor_client, server):
     response = editor_client.post(IMPORT_URL, {"upload": upload, "fetch": "on"}, follow=True)
     assert response.redirect_chain == [(IMPORT_URL, 302)]
     shown = [str(message) for message in response.context["messages"]]
-    assert shown[0].startswith("Podcast created. Episodes: 5 created, 0 updated, 0 unchanged, 2 skipped")
+    assert shown[0].startswith("Podcast created. Episodes: 5 created (as drafts: listeners see them once published), 0 updated, 0 unchanged, 2 skipped")
     assert any(line.startswith("Skipped item 6") and "repeats an earlier item's" in line for line in shown)
+    assert '<a href="/admin/episodes/episode/?is_draft__exact=1">See the 5 new episodes</a>.' in shown
     assert Episode.objects.get(guid="hsww-138").timing == Episode.Timing.TIMED
 
 

@@ -252,6 +252,6 @@ def test_the_command_prints_recovered_and_skipped_lines():
     out = io.StringIO()
     call_command("import_feed", str(LENIENT / "undeclared-prefixes.xml"), "--no-fetch", stdout=out)
     lines = out.getvalue().splitlines()
-    assert lines[0] == ("Podcast created. Episodes: 1 created, 0 updated, 0 unchanged, 0 skipped; "
+    assert lines[0] == ("Podcast created. Episodes: 1 created (as drafts: listeners see them once published), 0 updated, 0 unchanged, 0 skipped; "
                         "editor's changes kept in 0.")
     assert sum(line.startswith("Recovered: The feed uses the prefix") for line in lines) == 3

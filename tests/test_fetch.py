@@ -211,6 +211,7 @@ def test_a_gigabyte_is_cut_at_the_cap_without_filling_memory(origin, network, tm
     # Far under the 16 MB read (a buffered body would hold all of it). tracemalloc counts every
     # thread of the process, and a test process may still have a live server's threads about.
     assert peak < cap // 4, f"{peak:,} bytes of Python objects at the peak"
+    assert origin.stream_ended.wait(10), "the server is still streaming"
     assert cap < origin.sent < GIGABYTE // 8, f"the server sent {origin.sent:,} bytes"
     assert list(tmp_path.iterdir()) == []
 

@@ -170,3 +170,26 @@ def test_editors_see_scoped_aliases_and_ambiguity_rules_on_the_entry(admin_clien
     term = make_term("Moscow Trials", slug="moscow-trials")
     assert "aliases only in one series or episode" in admin_client.get(
         f"/admin/episodes/term/{term.pk}/change/").content.decode().lower()
+
+
+def test_an_alias_that_takes_another_entrys_words_is_named_before_saving(admin_client, db):
+    """The issue's case: a new person's alias "tsarist officials" would take the words a term linked."""
+    episode = make_episode(number=138, slug="138-the-great-purges", title="The Great Purges")
+    make_sentences(episode, "The tsarist officials fled.", "Party officials were arrested.")
+    officials = make_term("officials", definition="Those who held a post in the state or the party.")
+    okhrana = make_person("Okhrana chief", slug="okhrana-chief", role="Head of the tsarist police.")
+    relink_all()
+    response = admin_client.post(change_url(okhrana), person_form(okhrana, aliases="tsarist officials"))
+    page = response.content.decode()
+    assert "1 link would be taken from another entry" in page
+    assert ("“tsarist officials” would link to <strong>Okhrana chief</strong>, "
+            "no longer to <strong>officials</strong> (“officials”)") in page
+    assert "Party officials" not in page.split("would be taken")[1].split("</ul>")[0]  # still the term's
+    okhrana.refresh_from_db()
+    assert okhrana.aliases == "" and Mention.objects.get(sentence__position=1).term == officials
+
+
+def test_a_plain_new_alias_takes_nothing(admin_client, show):
+    kirov = show["kirov"]
+    page = admin_client.post(change_url(kirov), person_form(kirov, aliases="Kirov\nKostrikov")).content.decode()
+    assert "1 link added" in page and "taken from another entry" not in page

@@ -304,3 +304,53 @@ def test_a_decision_swaps_the_row_in_place_and_is_announced(live_server, page, b
         assert ModerationEvent.objects.get().reason == "Fine by me"
     finally:
         browser_context.clear_cookies()
+
+
+# ---- several at once, with each note's passage and moment ----------------------------
+
+BULK = "/moderation/notes/"
+
+
+def test_the_queue_shows_each_notes_passage_in_context_and_its_moment(client, moderator, small_episode):
+    from episodes.models import Episode
+    from tests.factories import make_anchored_note
+
+    episode = small_episode["episode"]
+    episode.save_timings([(0.0, 2.5, []), (2.8, 4.9, []), (65.2, 70.0, [])], Episode.Timing.TIMED)
+    note = make_anchored_note(episode, make_user(), 3, exact="barbaric methods", status=Status.PENDING)
+    html = client.get(QUEUE).content.decode()
+    assert (f'at <a class="queue-moment" href="/episodes/{episode.slug}/?t=65.2#note-{note.pk}">'
+            '<time datetime="PT65S">1:05</time></a>') in html
+    assert f"…{note.quote_prefix}<mark>barbaric methods</mark>{note.quote_suffix}…" in html
+
+
+def test_several_notes_are_decided_at_once_each_logged(client, moderator, episode, author):
+    notes = [make_note(episode, author, f"Waiting {n}", status=Status.PENDING) for n in range(3)]
+    html = client.get(QUEUE).content.decode()
+    assert f'<input type="checkbox" name="notes" value="{notes[0].pk}" form="bulk-moderation"' in html
+    response = client.post(BULK, {"action": "approve", "notes": [notes[0].pk, notes[2].pk], "reason": "Fine"},
+                           follow=True)
+    assert "Approved: 2 notes." in response.content.decode()
+    assert [Note.objects.get(pk=note.pk).status for note in notes] == [Status.APPROVED, Status.PENDING, Status.APPROVED]
+    assert set(ModerationEvent.objects.values_list("note", "action", "reason")) == {
+        (notes[0].pk, "approve", "Fine"), (notes[2].pk, "approve", "Fine")
+    }
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"action": "ban", "notes": ["1"]}, "Choose approve, reject or spam"),
+    ({"action": "approve", "notes": ["1", "x"]}, "A note must be a whole number"),
+    ({"action": "approve", "notes": ["١"]}, "A note must be a whole number"),
+])
+def test_a_bulk_decision_refuses_what_it_cannot_do(client, moderator, pending, data, message):
+    response = client.post(BULK, data)
+    assert response.status_code == 400 and message in response.content.decode()
+    pending.refresh_from_db()
+    assert pending.status == Status.PENDING and not ModerationEvent.objects.exists()
+
+
+def test_only_moderators_decide_in_bulk(client, pending):
+    client.force_login(make_user("listener"))
+    assert client.post(BULK, {"action": "approve", "notes": [pending.pk]}).status_code in (302, 403)
+    pending.refresh_from_db()
+    assert pending.status == Status.PENDING

@@ -144,7 +144,7 @@ def test_the_body_length_limit_is_enforced_and_shown(client, episode, ann, setti
 def test_the_plain_form_page_lists_the_chosen_paragraphs_sentences(client, episode, ann):
     html = client.get(CREATE + "?paragraph=2").content.decode()
     assert '<select name="first" id="compose-first">' in html
-    assert '<option value="3" selected>3. Kopelev wrote' in html
+    assert '<option value="3" selected>Kopelev wrote' in html
     assert '<option value="1"' not in html
     assert 'name="idempotency_key"' in html
 
@@ -546,7 +546,7 @@ def test_the_paragraph_filter_shows_that_paragraphs_notes_and_prefills_the_form(
     make_anchored_note(episode, bob, 3, body="On the second")
     html = as_user(ann).get(NOTES + "?paragraph=2").content.decode()
     assert "On the second" in html and "On the first" not in html
-    assert '<option value="3" selected>' in html and "Add a note on paragraph 2" in html
+    assert '<option value="3" selected>' in html and "Add a note on this passage" in html
 
 
 def test_notes_sort_by_passage_or_newest_first(client, episode, bob):
@@ -593,8 +593,11 @@ def imported(ann):
     return episode
 
 
-def notes_page(episode):
-    return Client().get(reverse("notes:list", args=[episode.slug])).content.decode()
+def notes_page(episode, reader=None):
+    client = Client()
+    if reader:
+        client.force_login(reader)
+    return client.get(reverse("notes:list", args=[episode.slug])).content.decode()
 
 
 def test_a_note_follows_its_sentence_when_it_moves(imported, bob):
@@ -618,7 +621,8 @@ def test_a_note_whose_quote_changed_is_orphaned_and_listed_apart(imported, bob):
     import_transcript(imported, TRANSCRIPT.replace("The NKVD watched.", "The secret police looked on."))
     note.refresh_from_db()
     assert note.orphaned
-    html = notes_page(imported)
+    assert "Watching" not in notes_page(imported)  # kept for its author and the moderators
+    html = notes_page(imported, bob)
     orphaned = html[html.index("Notes whose passage has changed"):]
     assert f'id="note-{note.pk}"' in orphaned and "The NKVD watched." in orphaned
 
@@ -634,7 +638,7 @@ The NKVD watched. Nobody was safe.
 """)
     note.refresh_from_db()
     assert note.orphaned
-    assert f'id="note-{note.pk}"' in notes_page(imported).split("Notes whose passage has changed")[1]
+    assert f'id="note-{note.pk}"' in notes_page(imported, bob).split("Notes whose passage has changed")[1]
 
 
 SWAPPED = TRANSCRIPT.replace(
@@ -656,8 +660,9 @@ def test_re_anchoring_takes_the_same_queries_for_one_note_or_forty(imported, bob
         return len(captured), str(report.attached[0])
 
     one, forty = import_queries(1), import_queries(39)  # then forty threads, each with a reply
-    assert one == (12, "1 notes re-anchored, 0 orphaned")
-    assert forty == (12, "40 notes re-anchored, 0 orphaned")
+    kept = "notes re-anchored by their words, 0 moved to lightly edited words, 0 orphaned"
+    assert one == (12, f"1 {kept} (kept for their authors and moderators)")
+    assert forty == (12, f"40 {kept} (kept for their authors and moderators)")
     moved = Note.objects.filter(parent__isnull=False).select_related("first_sentence", "parent__first_sentence")
     assert all(reply.first_sentence == reply.parent.first_sentence for reply in moved)
     fresh = Note.objects.filter(episode=imported).visible_to(AnonymousUser()).badge_counts()
@@ -981,3 +986,19 @@ def test_a_reply_whose_passage_went_while_saving_is_refused_clearly(client, epis
                            {"body": "Yes.", "idempotency_key": "r-gone"}, headers=HTMX)
     assert response.status_code == 409 and "send your reply again" in response.content.decode()
     assert not Note.objects.filter(parent__isnull=False).exists()
+
+
+def test_without_javascript_the_passage_is_chosen_by_its_moment_and_words(client, ann):
+    """No number the page never shows: each paragraph by its time and first words, each sentence by its own."""
+    timed = make_episode(number=9, slug="timed-nine")
+    make_sentences(timed, "The NKVD arrested thousands.", "Stalin signed the lists.", paragraph=1)
+    make_sentences(timed, "Kopelev remembered it.", paragraph=2)
+    from episodes.models import Episode
+
+    timed.save_timings([(0.0, 2.5, []), (2.8, 4.9, []), (65.2, 70.0, [])], Episode.Timing.TIMED)
+    html = client.get(reverse("notes:create", args=[timed.slug])).content.decode()
+    assert 'name="paragraph"' not in html and "Show its sentences" not in html
+    assert '<a href="?paragraph=2"><time datetime="PT65S">1:05</time> Kopelev remembered it.</a>' in html
+    html = client.get(reverse("notes:create", args=[timed.slug]), {"paragraph": 1}).content.decode()
+    assert '<option value="2">0:02 · Stalin signed the lists.</option>' in html
+    assert '<a href="?paragraph=1" aria-current="true">' in html

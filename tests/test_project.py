@@ -159,12 +159,12 @@ def episode_form(episode, **extra):
     data = {
         "number": episode.number, "title": episode.title, "slug": episode.slug,
         "tagline": episode.tagline, "series": episode.series_id or "", "part": episode.part or "", "published": "", "audio_url": "",
-        "duration": "", "summary": "", "audio_note": "", "timing": episode.timing,
+        "duration": "", "summary": "", "audio_note": "",
     }
     return data | extra
 
 
-def test_the_admin_imports_timings_from_an_upload(editor, small_episode):
+def test_the_admin_imports_timings_from_an_upload_after_a_preview(editor, small_episode):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     episode = small_episode["episode"]
@@ -173,9 +173,10 @@ def test_the_admin_imports_timings_from_an_upload(editor, small_episode):
         "00:00:02.000 --> 00:00:03.000\nStalin signed the lists.\n\n00:00:03.000 --> 00:00:09.000\n"
         "Kopelev wrote: We were forced to resort to barbaric methods. and the NKVD obeyed Stalin.\n"
     ).encode())
-    response = editor.post(f"/admin/episodes/episode/{episode.pk}/change/",
-                           episode_form(episode, timings_file=vtt), follow=True)
-    assert "Timings imported: 3 of 3 sentences timed." in response.content.decode()
+    response = editor.post(f"/admin/episodes/episode/{episode.pk}/timings/", {"upload": vtt}, follow=True)
+    assert response.content.decode().count("Newly timed") == 3
+    response = editor.post(response.redirect_chain[-1][0], {"action": "apply"}, follow=True)
+    assert "Timings applied: 3 sentences: 3 newly timed." in response.content.decode()
     assert list(episode.sentences.values_list("start", flat=True)) == [1.0, 2.0, 3.0]
 
 
@@ -184,9 +185,8 @@ def test_the_admin_refuses_a_timing_file_that_does_not_match(editor, small_episo
 
     episode = small_episode["episode"]
     vtt = SimpleUploadedFile("t.vtt", b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nPasta recipes for beginners.\n")
-    response = editor.post(f"/admin/episodes/episode/{episode.pk}/change/",
-                           episode_form(episode, timings_file=vtt), follow=True)
-    assert "Timings not imported" in response.content.decode()
+    response = editor.post(f"/admin/episodes/episode/{episode.pk}/timings/", {"upload": vtt}, follow=True)
+    assert "does not match this transcript" in response.content.decode()
     assert not episode.sentences.filter(start__isnull=False).exists()
 
 

@@ -31,7 +31,9 @@ class EventQuerySet(models.QuerySet):
 
     def with_links(self):
         """People, terms and the sentences (with their episodes) in one query each."""
-        sentences = Sentence.objects.select_related("episode").order_by("episode__number", "position")
+        sentences = (
+            Sentence.objects.filter(episode__is_draft=False).select_related("episode").order_by("episode__number", "position")
+        )
         return self.prefetch_related(
             "people", "terms", Prefetch("sentences", queryset=sentences, to_attr="told_in")
         )
@@ -107,7 +109,9 @@ class Event(models.Model):
         """Where the episodes tell it, in listening order (prefetched by with_links())."""
         if hasattr(self, "told_in"):
             return self.told_in
-        return list(self.sentences.select_related("episode").order_by("episode__number", "position"))
+        return list(
+            self.sentences.filter(episode__is_draft=False).select_related("episode").order_by("episode__number", "position")
+        )
 
     def moments(self):
         """Each place it is told, in order: a link that plays from there when the episode is timed."""

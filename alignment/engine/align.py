@@ -106,7 +106,7 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
 
     report(0.0, "Reading the audio")
     real, energy, duration = _audio_features(audio_path)
-    report(0.15, "Narrating the script")
+    report(0.15, "Reading the script aloud to compare with the audio")
     reference = _narrate(texts, voice)
     ref, ref_energy = _reference_features(reference)
     reference.samples = None  # the biggest thing held; only the timings are needed from here

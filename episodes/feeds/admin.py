@@ -11,7 +11,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from episodes.admin_forms import UrlOrUploadForm, url_field
 from episodes.models import Podcast
@@ -30,6 +31,10 @@ class ImportFeedForm(UrlOrUploadForm):
     )
     fetch = forms.BooleanField(
         label="Fetch the transcripts and chapters it links to", required=False, initial=True,
+    )
+    publish = forms.BooleanField(
+        label="Publish new episodes at once", required=False,
+        help_text="Left unticked, new episodes arrive as drafts: listeners see them once you publish them.",
     )
     dry_run = forms.BooleanField(label="Dry run: report what would change, write nothing", required=False)
 
@@ -68,7 +73,9 @@ class PodcastAdmin(admin.ModelAdmin):
                     feed, source = upload.read(), ""
                 else:
                     feed, source = read_feed_source(data["url"]), data["url"]
-                report = import_feed(feed, source_url=source, dry_run=data["dry_run"], fetch=data["fetch"])
+                report = import_feed(
+                    feed, source_url=source, dry_run=data["dry_run"], fetch=data["fetch"], publish=data["publish"]
+                )
             except FeedError as error:
                 form.add_error(None, f"Feed not imported: {error}")
             else:
@@ -89,6 +96,12 @@ class PodcastAdmin(admin.ModelAdmin):
             summary, *details = details
             summary = f"Dry run, nothing written. {summary}"
         self.message_user(request, summary, messages.INFO if report.dry_run else messages.SUCCESS)
+        if report.created and not report.dry_run:
+            drafts = "?is_draft__exact=1" if not report.published else ""
+            self.message_user(request, format_html(
+                '<a href="{}">See the {} new episode{}</a>.', reverse("admin:episodes_episode_changelist") + drafts,
+                report.created, "s" if report.created != 1 else "",
+            ), messages.SUCCESS)
         for line in details[:MAX_MESSAGES]:
             level = messages.WARNING if line.startswith(("Warning", "Kept", "Skipped", "Recovered")) else messages.INFO
             self.message_user(request, line, level)

@@ -72,7 +72,7 @@ def episode_chapters(episode, build_url):
 @conditional
 def chapters_json(request, slug):
     """The chapters file /feed.xml points at; its ETag is a hash of the body."""
-    episode = get_object_or_404(Episode, slug=slug)
+    episode = get_object_or_404(Episode.objects.visible_to(request.user), slug=slug)
     chapters = episode_chapters(episode, request.build_absolute_uri)
     if not chapters:
         raise Http404("This episode has no chapters: none set by an editor, and no timings.")

@@ -89,10 +89,13 @@ class FeedImportReport:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     fetched: bool = True
+    published: bool = False  # new episodes published at once, rather than drafts
 
     def __str__(self):
         lines = [
-            f"Podcast {self.podcast}. Episodes: {self.created} created, {self.updated} updated, "
+            f"Podcast {self.podcast}. Episodes: {self.created} created"
+            f"{' (as drafts: listeners see them once published)' if self.created and not self.published else ''}, "
+            f"{self.updated} updated, "
             f"{self.unchanged} unchanged, {len(self.skipped)} skipped; "
             f"editor's changes kept in {self.kept_editor_changes}.",
         ]
@@ -486,6 +489,7 @@ def _import_transcripts(plan, fetched, report):
             link.error = clip(error, 500)
             link.save(update_fields=["error"])
             report.transcripts_failed += 1
+            report.warnings.append(f"{plan.item.where}: transcript {link.url} could not be used: {link.error}")
             continue
         link.imported_at, link.error = timezone.now(), ""
         link.save(update_fields=["imported_at", "error"])
@@ -509,8 +513,11 @@ def _count(plans, report, timed):
             report.unchanged += 1
 
 
-def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=download):
-    """Import a feed's bytes; returns a FeedImportReport, or raises FeedError with nothing written."""
+def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=download, publish=False):
+    """
+    Import a feed's bytes; returns a FeedImportReport, or raises FeedError with nothing written.
+    New episodes arrive as drafts, for an editor to check and publish, unless publish is true.
+    """
     feed = parse_feed(data, source_url=source_url)
     with tempfile.TemporaryDirectory(prefix="feed-import-") as folder:
         fetched = Fetched(folder)
@@ -518,10 +525,13 @@ def import_feed(data, *, source_url="", dry_run=False, fetch=True, fetcher=downl
             fetched.fetch_all(_wanted_files(feed, _Catalogue()), fetcher)
         try:
             for _ in range(STALE_RETRIES):
-                report = FeedImportReport(dry_run=dry_run, fetched=fetch, warnings=list(feed.warnings),
+                report = FeedImportReport(dry_run=dry_run, fetched=fetch, published=publish, warnings=list(feed.warnings),
                                           skipped=list(feed.skipped), recovered=list(feed.recovered))
                 with transaction.atomic():
                     changes = _plan(feed, source_url, fetched, report)
+                    for plan in changes.plans:
+                        if plan.created:
+                            plan.episode.is_draft = not publish
                     to_lock = [p.episode for p in changes.plans if not p.created and (
                         p.writes_row or p.children_changed or p.transcripts_due)]
                     # Only the episodes the import changes are locked (all at once, in id order), so an

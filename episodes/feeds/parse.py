@@ -260,14 +260,15 @@ def _podcast(parent, name):
     return parent.findall(f"{{{PODCAST}}}{name}") + parent.findall(f"{{{PODCAST_OLD}}}{name}")
 
 
-# "The Soviet Union Part 8", "The Soviet Union, Part 8", "The Soviet Union (Part 8)".
-_SERIES_PART = re.compile(r"^(\S.*?\S),?\s+\(?Part\s+(\d{1,3})\)?$")
+# "The Soviet Union Part 8", "The Soviet Union, Part 8", "The Soviet Union (Part 8)", also
+# with more after it: "The Soviet Union Part 9 - The Military Purges".
+_SERIES_PART = re.compile(r"^(\S.*?\S),?\s+\(?Part\s+(\d{1,3})\)?(?:\s*[-–—:|]\s*\S.*)?$")
 MAX_PART = 32767
 MAX_NUMBER = 2**31 - 1
 
 
 def series_from_title(title):
-    """(series, part) from a title like "The Soviet Union Part 8", else (None, None)."""
+    """(series, part) from a title like "The Soviet Union Part 8" or "… Part 9 - The Military Purges", else (None, None)."""
     match = _SERIES_PART.match(title)
     if match and not match[1].isdigit() and 0 < int(match[2]) <= MAX_PART:
         return match[1], int(match[2])

@@ -164,7 +164,7 @@ class PodcastRssFeed(Rss201rev2Feed):
 def feed_episodes():
     """Newest first, with what each item needs fetched in a fixed number of queries."""
     return (
-        Episode.objects.select_related("series")
+        Episode.objects.published().select_related("series")
         .prefetch_related("credits")
         .annotate(
             has_sentences=Exists(Sentence.objects.filter(episode=OuterRef("pk"))),

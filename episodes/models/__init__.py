@@ -6,9 +6,10 @@ from .episode import Episode, Sentence
 from .search_fields import PostgresSearchDocument, search_document, search_names
 from .show import Chapter, Credit, Podcast, Series, TranscriptLink
 from .sources import Citation, Source
+from .timing_imports import TimingImport
 
 __all__ = [
     "AmbiguityRule", "Chapter", "Citation", "Credit", "Entity", "Episode", "Mention", "Person", "Podcast",
     "PostgresSearchDocument", "ScopedAlias", "Sentence", "Series", "Source", "SpanInSentence", "Term",
-    "TranscriptLink", "search_document", "search_names",
+    "TimingImport", "TranscriptLink", "search_document", "search_names",
 ]

@@ -29,7 +29,8 @@ class EntityQuerySet(models.QuerySet):
         # column of the entry (biographies included) joined to every mention.
         field = self.model._meta.model_name  # Mention.term or Mention.person
         counts = (
-            Mention.objects.filter(**{field: OuterRef("pk")}).exclude(kind=Mention.Kind.SUPPRESSED)
+            Mention.objects.filter(**{field: OuterRef("pk")}, sentence__episode__is_draft=False)
+            .exclude(kind=Mention.Kind.SUPPRESSED)
             .order_by().values(field).annotate(count=Count("pk")).values("count")
         )
         return (
@@ -190,7 +191,7 @@ class Mention(SpanInSentence, models.Model):
     """A term or person named in a sentence, at a character span."""
 
     class Kind(models.TextChoices):
-        AUTO = "auto", "Found by the linker"
+        AUTO = "auto", "Linked automatically (a relink may change it)"
         ADDED = "added", "Added by an editor"
         SUPPRESSED = "suppressed", "Suppressed by an editor"
 

@@ -37,12 +37,12 @@ ORDERS = {
 # cost before rendering). A NULL number or part simply matches nothing.
 NEIGHBOURS_SQL = """
     SELECT id, number, title, slug, series_id, part, updated FROM episodes_episode
-    WHERE id <> %s AND id IN (
-        (SELECT id FROM episodes_episode WHERE number < %s ORDER BY number DESC LIMIT 1),
-        (SELECT id FROM episodes_episode WHERE number > %s ORDER BY number LIMIT 1),
-        (SELECT id FROM episodes_episode WHERE series_id = %s AND part < %s
+    WHERE id <> %s AND NOT is_draft AND id IN (
+        (SELECT id FROM episodes_episode WHERE NOT is_draft AND number < %s ORDER BY number DESC LIMIT 1),
+        (SELECT id FROM episodes_episode WHERE NOT is_draft AND number > %s ORDER BY number LIMIT 1),
+        (SELECT id FROM episodes_episode WHERE NOT is_draft AND series_id = %s AND part < %s
          ORDER BY part DESC, number DESC, id DESC LIMIT 1),
-        (SELECT id FROM episodes_episode WHERE series_id = %s AND part > %s
+        (SELECT id FROM episodes_episode WHERE NOT is_draft AND series_id = %s AND part > %s
          ORDER BY part, number, id LIMIT 1)
     )
 """
@@ -63,6 +63,18 @@ class EpisodeQuerySet(models.QuerySet):
     def in_order(self, order):
         """The catalogue's order (a key of ORDERS), with each episode's series."""
         return self.select_related("series").order_by(*ORDERS[order][1])
+
+    def published(self):
+        """What listeners may see: every episode but the drafts."""
+        return self.filter(is_draft=False)
+
+    def visible_to(self, user):
+        """Drafts too for staff (to check an episode before publishing it); published ones for everyone else."""
+        return self if user.is_staff else self.published()
+
+    def untimed(self):
+        """Episodes with a transcript but no timings at all."""
+        return self.filter(timing=Episode.Timing.NONE, sentences__isnull=False).distinct()
 
     @contextmanager
     def writing(self):
@@ -113,6 +125,10 @@ class Episode(models.Model):
     )
     part = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Part within the series.")
     published = models.DateField(null=True, blank=True)
+    is_draft = models.BooleanField(
+        "draft", default=False,
+        help_text="Hidden from listeners (pages, the feed, the sitemap and search) until it is published.",
+    )
     published_is_transcript_date = models.BooleanField(
         "dated by its transcript", default=False,
         help_text="The release date is not known: “published” is the day the transcript was added.",
@@ -137,7 +153,8 @@ class Episode(models.Model):
     audio_note = models.CharField(
         max_length=300, blank=True, help_text="Why there is no audio, when there is none."
     )
-    timing = models.CharField(max_length=10, choices=Timing, default=Timing.NONE)
+    # Set by the code that writes timings, from what it wrote: never chosen by hand.
+    timing = models.CharField(max_length=10, choices=Timing, default=Timing.NONE, editable=False)
     summary = models.TextField(blank=True)
     # Written by render_transcript() whenever sentences, mentions or
     # citations change; pages serve it as it is.
@@ -253,12 +270,25 @@ class Episode(models.Model):
             self.save_timings(timings, self.Timing.ESTIMATED)
 
     def save_timings(self, timings, timing):
-        """Store [(start, end, words), …] for the sentences in order, then re-render."""
+        """
+        Store [(start, end, words), …] for the sentences in order, then re-render.
+        With a fourth value, (…, set_by_editor), a plan's (timings/changes.py):
+        the aligner's confidence goes with every start it no longer vouches for.
+        The status says what the data holds: with no start at all, "No timings".
+        """
         with self.writing():
             sentences = list(self.sentences.order_by("position"))
-            for sentence, (start, end, words) in zip(sentences, timings, strict=True):
+            fields = ["start", "end", "words"]
+            for sentence, (start, end, words, *editors) in zip(sentences, timings, strict=True):
                 sentence.start, sentence.end, sentence.words = start, end, words or []
-            Sentence.objects.bulk_update(sentences, ["start", "end", "words"], batch_size=500)
+                if editors:
+                    sentence.start_set_by_editor = editors[0]
+                    sentence.confidence = sentence.confidence if editors[0] else None
+            if timings and len(timings[0]) == 4:
+                fields += ["start_set_by_editor", "confidence"]
+            Sentence.objects.bulk_update(sentences, fields, batch_size=500)
+            if not any(sentence.start is not None for sentence in sentences):
+                timing = self.Timing.NONE
             # A chapter that opens at a sentence starts when that sentence is spoken.
             self.chapters.filter(sentence__start__isnull=False).update(
                 start=Subquery(Sentence.objects.filter(pk=OuterRef("sentence")).values("start"))
@@ -266,6 +296,34 @@ class Episode(models.Model):
             self.timing = timing
             self.save(update_fields=["timing"])
             self.render_transcript()
+
+    def timings_snapshot(self):
+        """The sentences' timings as they are, for an undo: see TimingImport.previous."""
+        rows = self.sentences.order_by("position").values_list(
+            "pk", "start", "end", "words", "confidence", "start_set_by_editor"
+        )
+        return {"timing": self.timing, "sentences": [list(row) for row in rows]}
+
+    def restore_timings(self, snapshot):
+        """Put back a timings_snapshot(); False when the sentences are no longer the same ones."""
+        with self.writing():
+            sentences = list(self.sentences.order_by("position"))
+            rows = snapshot["sentences"]
+            if [sentence.pk for sentence in sentences] != [row[0] for row in rows]:
+                return False
+            for sentence, (_, start, end, words, confidence, editors) in zip(sentences, rows):
+                sentence.start, sentence.end, sentence.words = start, end, words
+                sentence.confidence, sentence.start_set_by_editor = confidence, editors
+            Sentence.objects.bulk_update(
+                sentences, ["start", "end", "words", "confidence", "start_set_by_editor"], batch_size=500
+            )
+            self.chapters.filter(sentence__start__isnull=False).update(
+                start=Subquery(Sentence.objects.filter(pk=OuterRef("sentence")).values("start"))
+            )
+            self.timing = snapshot["timing"]
+            self.save(update_fields=["timing"])
+            self.render_transcript()
+            return True
 
     def render_transcript(self):
         """Store the transcript as pages show it; then tell the apps that annotate it (signals)."""

@@ -140,9 +140,9 @@ class SeriesQuerySet(models.QuerySet):
     def overview(self):
         """Each series with its size and where it sits in the show, in the show's order."""
         return self.annotate(
-            episode_count=Count("episodes"),
-            first_number=Min("episodes__number"),
-            last_number=Max("episodes__number"),
+            episode_count=Count("episodes", filter=Q(episodes__is_draft=False)),
+            first_number=Min("episodes__number", filter=Q(episodes__is_draft=False)),
+            last_number=Max("episodes__number", filter=Q(episodes__is_draft=False)),
         ).order_by(F("first_number").asc(nulls_last=True), "title")
 
 

@@ -10,14 +10,20 @@ from episodes.moments import format_moment
 
 
 def episode_cues(episode):
-    """One cue per timed sentence; an open end runs to the next start."""
+    """
+    One cue per timed sentence; an open end runs to the next start, and no
+    end runs past it: cues never overlap, so our own importer (and strict
+    players) take the file back.
+    """
     sentences = [s for s in episode.sentences.order_by("position") if s.start is not None]
     cues = []
     for sentence, following in zip(sentences, sentences[1:] + [None]):
         end = sentence.end
         if end is None:
             end = following.start if following else sentence.start
-        cues.append(Cue(start=sentence.start, end=end, text=sentence.text))
+        if following is not None:
+            end = min(end, max(following.start, sentence.start))
+        cues.append(Cue(start=sentence.start, end=max(end, sentence.start), text=sentence.text))
     return cues
 
 

@@ -1,5 +1,5 @@
 // Discussion notes, as an enhancement: without this file every note form still
-// posts and redirects back. With it: "Add a note" among the passage tools (for
+// posts and redirects back. With it: "Annotate" among the passage tools (for
 // a selection or a sentence in the transcript), the note <dialog>, live character
 // counters, and htmx's error answers shown in #flash. User content never goes
 // through innerHTML here: htmx swaps HTML the server rendered and sanitised,
@@ -41,7 +41,7 @@
   countAll(document);
 
   // ---- the episode page: notes on a passage ---------------------------------
-  // The "Add a note" button sits among the passage tools (static/js/transcript.js),
+  // The "Annotate" button sits among the passage tools (static/js/transcript.js),
   // which show it under a text selection in the transcript or under the sentence
   // reached by keyboard or clicked, and name that passage in data-first/data-last.
   const transcript = document.getElementById("transcript");
@@ -91,20 +91,111 @@
       before.setEnd(range.startContainer, range.startOffset);
       start += plainText(before.cloneContents()).length + (raw.length - raw.trimStart().length);
     }
-    return { first: first.dataset.position, last: touched.at(-1).dataset.position, exact, start, label: exact, sentence: first };
+    return { first: first.dataset.position, last: touched.at(-1).dataset.position, exact, start, label: exact, sentence: first, lastSentence: touched.at(-1) };
+  }
+
+  // The episode's text, as offsetOf counts it, for the words around a quote.
+  let wholeText = null;
+  function episodeText() {
+    if (wholeText === null) wholeText = sentences.map(plainText).join(" ");
+    return wholeText;
+  }
+
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const ss = String(s % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
   }
 
   function fromSentence(sentence) {
     const position = sentence.dataset.position;
     const label = plainText(sentence).replace(/\s+/g, " ").trim();
-    return { first: position, last: position, exact: "", start: "", label, sentence };
+    return { first: position, last: position, exact: "", start: "", label, sentence, lastSentence: sentence };
   }
 
-  trigger.addEventListener("click", () => {
+  function annotate() {
     const sentence = document.getElementById(`s-${tools?.dataset.first}`);
     const chosen = fromSelection() || (sentence && fromSentence(sentence));
     if (chosen) open(chosen);
+  }
+  trigger.addEventListener("click", annotate);
+
+  // N annotates the words selected, or the sentence with focus, from the keyboard.
+  transcript.addEventListener("keydown", (event) => {
+    if (event.key !== "n" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    const sentence = event.target.closest?.(".sentence");
+    const chosen = fromSelection() || (sentence && fromSentence(sentence));
+    if (!chosen) return;
+    event.preventDefault();
+    open(chosen);
   });
+
+  // "Note this moment", while listening: the sentence being read (static/js/player.js marks it).
+  const sheet = document.getElementById("player-sheet");
+  if (sheet) {
+    const now = document.createElement("button");
+    now.type = "button";
+    now.className = "note-now";
+    now.textContent = "Note this moment";
+    sheet.prepend(now);
+    now.addEventListener("click", () => {
+      const sentence = transcript.querySelector('.sentence[aria-current="true"]') || sentences[0];
+      sheet.hidePopover?.();
+      open(fromSentence(sentence));
+    });
+  }
+
+  // The words around the quote, the quote marked: built from text nodes, never from HTML.
+  function showContext(form, anchor) {
+    const context = form.querySelector("[data-note-context]");
+    if (!context) return;
+    const text = episodeText();
+    let start = Number(anchor.start);
+    let end = start + anchor.exact.length;
+    if (!anchor.exact) {
+      start = offsetOf(anchor.sentence);
+      end = offsetOf(anchor.lastSentence) + plainText(anchor.lastSentence).length;
+    }
+    const before = text.slice(Math.max(0, start - 80), start);
+    const after = text.slice(end, end + 80);
+    const mark = document.createElement("mark");
+    mark.textContent = text.slice(start, end);
+    context.replaceChildren(
+      `${start > 80 ? "…" : ""}${before.replace(/^\S*\s/, start > 80 ? "" : "$&")}`,
+      mark,
+      `${after.replace(/\s\S*$/, end + 80 < text.length ? "" : "$&")}${end + 80 < text.length ? "…" : ""}`,
+    );
+    context.hidden = false;
+    form.querySelector("[data-note-quote]").hidden = true; // the marked words say it
+  }
+
+  // The moment the words were heard, and a button that plays them again (to the passage's end).
+  let stopAt = null;
+  const audio = document.getElementById("audio");
+  audio?.addEventListener("timeupdate", () => {
+    if (stopAt !== null && audio.currentTime >= stopAt) {
+      stopAt = null;
+      audio.pause();
+    }
+  });
+  function showMoment(form, anchor) {
+    const line = form.querySelector("[data-note-moment]");
+    if (!line) return;
+    const start = anchor.sentence.dataset.start;
+    line.hidden = start === undefined || !audio;
+    if (line.hidden) return;
+    const time = line.querySelector("[data-note-time]");
+    time.textContent = clock(Number(start));
+    time.dateTime = `PT${Math.floor(Number(start))}S`;
+    const hear = line.querySelector("[data-note-hear]");
+    hear.onclick = () => {
+      audio.currentTime = Number(start);
+      stopAt = Number(anchor.lastSentence.dataset.end || start + 10);
+      audio.play().catch(() => {});
+    };
+  }
 
   function setValue(form, name, value) {
     const field = form.elements.namedItem(name);
@@ -121,6 +212,8 @@
     setValue(form, "exact", anchor.exact);
     setValue(form, "start", anchor.start);
     form.querySelector("[data-note-quote]").textContent = anchor.label;
+    showContext(form, anchor);
+    showMoment(form, anchor);
     returnTo = anchor.sentence;
     if (tools) tools.hidden = true;
     dialog.showModal();
@@ -135,6 +228,7 @@
     }
     compose.querySelector("form").hidden = true; // a fresh form, for the next passage
     updateBadge(created);
+    document.dispatchEvent(new CustomEvent("notes-changed")); // static/js/highlights.js lights its words
     created.querySelector("a")?.focus();
   }
 

@@ -232,31 +232,7 @@
   // ---- the current word (CSS Custom Highlight API, no DOM changes) -------
   const wordHighlight = window.Highlight && CSS.highlights ? new Highlight() : null;
   if (wordHighlight) CSS.highlights.set("current-word", wordHighlight);
-  const textMaps = new WeakMap();
-
-  function textMap(sentence) {
-    // Text nodes of the sentence with their offsets, skipping footnote markers.
-    let map = textMaps.get(sentence);
-    if (map) return map;
-    map = [];
-    let offset = 0;
-    const walker = document.createTreeWalker(sentence, NodeFilter.SHOW_TEXT, {
-      acceptNode: (node) => (node.parentElement.closest(".fnref") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
-    });
-    while (walker.nextNode()) {
-      map.push({ node: walker.currentNode, start: offset });
-      offset += walker.currentNode.length;
-    }
-    textMaps.set(sentence, map);
-    return map;
-  }
-
-  function locate(map, offset) {
-    for (let i = map.length - 1; i >= 0; i--) {
-      if (map[i].start <= offset) return [map[i].node, Math.min(offset - map[i].start, map[i].node.length)];
-    }
-    return [map[0].node, 0];
-  }
+  const { textMap, locate } = window.CompanionText; // static/js/text-map.js
 
   function markWord(t) {
     if (!wordHighlight || !words || current < 0) return;

@@ -26,13 +26,18 @@ class Command(BaseCommand):
             help="Report what would change; write nothing (and fetch no transcripts or chapters).",
         )
         parser.add_argument(
+            "--publish", action="store_true", help="Publish new episodes at once (they arrive as drafts otherwise).",
+        )
+        parser.add_argument(
             "--no-fetch", action="store_true", help="Do not fetch the transcripts and chapters it links to."
         )
 
-    def handle(self, *args, source, dry_run, no_fetch, **options):
+    def handle(self, *args, source, dry_run, no_fetch, publish, **options):
         try:
             data = read_feed_source(source)
-            report = import_feed(data, source_url=source, dry_run=dry_run, fetch=not (dry_run or no_fetch))
+            report = import_feed(
+                data, source_url=source, dry_run=dry_run, fetch=not (dry_run or no_fetch), publish=publish
+            )
         except FeedError as error:
             raise CommandError(f"Feed not imported: {error}") from None
         self.stdout.write(self.style.SUCCESS(str(report)))
