@@ -2,7 +2,8 @@
 The editor's review of an episode's timings (staff only).
 
 Every sentence with its start, end and the aligner's confidence; the doubtful
-ones are listed first. An editor plays a sentence from its start, nudges the
+ones are listed first, and the audio the aligner skipped (matched to no text)
+is shown on a strip, each stretch playable. An editor plays a sentence from its start, nudges the
 start by a tenth of a second or sets it to the playback time (static/js/
 review.js), or types it into the plain form. A start an editor sets is marked
 start_set_by_editor, so a re-alignment keeps it.
@@ -128,6 +129,25 @@ def review_sentences(episode):
     return sentences
 
 
+def skipped_stretches(run):
+    """
+    The audio the last alignment matched to no text, for the strip: each stretch's start and
+    end (seconds) and its place on the strip (percent of the recording), so an editor can
+    check by ear that it is an ad or music and no sentence of the script.
+    """
+    result = run.result if run and isinstance(run.result, dict) else {}
+    duration = result.get("duration") or 0
+    stretches = []
+    for start, end in result.get("skipped") or []:
+        if duration > 0 and 0 <= start < end:
+            stretches.append({
+                "start": start, "end": end,
+                "left": round(100 * min(start / duration, 1), 2),
+                "width": round(100 * max(min(end, duration) - start, 0) / duration, 2),
+            })
+    return stretches
+
+
 def render_review(request, episode, error_sentence=None, status=200):
     sentences = review_sentences(episode)
     if error_sentence:
@@ -136,13 +156,15 @@ def render_review(request, episode, error_sentence=None, status=200):
                 sentence.error = error_sentence.error
     doubtful = [sentence for sentence in sentences if sentence.needs_review]
     only_doubtful = request.GET.get("show") == "review"
+    run = latest_run(episode)
     context = {
         "episode": episode,
         "sentences": doubtful if only_doubtful else sentences,
         "doubtful": doubtful,
         "total": len(sentences),
         "only_doubtful": only_doubtful,
-        "run": latest_run(episode),
+        "run": run,
+        "skipped": skipped_stretches(run),
         "threshold": LOW_CONFIDENCE,
         "audio": episode.audio_source,
     }

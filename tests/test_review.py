@@ -105,6 +105,29 @@ def test_the_latest_run_is_shown(client, editor, episode):
     assert '<progress max="1" value="0.4">40%</progress> Aligning' in html
 
 
+def test_skipped_audio_is_shown_on_a_strip_with_a_way_to_listen(client, editor, episode):
+    """Each stretch the aligner matched to no text is marked on the strip and playable (no JS needed)."""
+    episode.audio_url = "https://example.com/138.mp3"
+    episode.save()
+    AlignmentRun.objects.create(episode=episode, audio="/a.wav", status="done", progress=1,
+                                result={"duration": 200.0, "skipped": [[0.0, 30.0], [100.0, 150.0]],
+                                        "low_confidence": [3]})
+    html = client.get(REVIEW).content.decode()
+    assert "Skipped audio: 2 stretches" in html
+    assert 'class="skipped-mark" x="0.00%" width="15.00%"' in html
+    assert 'class="skipped-mark" x="50.00%" width="25.00%"' in html
+    assert 'href="https://example.com/138.mp3#t=100.00" data-play-at="100.00"' in html
+    assert "100.0–150.0 s</span> (not in the script)" in html
+    # The strip comes before the list of sentences to review, which still leads with the doubtful.
+    assert html.index("Skipped audio") < html.index("To review: 1 of 4")
+
+
+def test_no_strip_without_skipped_audio(client, editor, episode):
+    AlignmentRun.objects.create(episode=episode, audio="/a.wav", status="done", progress=1,
+                                result={"duration": 200.0, "skipped": []})
+    assert "Skipped audio" not in client.get(REVIEW).content.decode()
+
+
 def test_the_page_costs_the_same_queries_however_long_the_episode(
         client, editor, episode, django_assert_max_num_queries):
     with django_assert_max_num_queries(5):

@@ -20,9 +20,14 @@ reference times are then carried through the warping path into the real audio.
 - Starts are carried through the first sounding frame of a sentence or word,
   then each sentence start is snapped to the nearest speech onset after a pause
   in the real audio.
+- Opening a skipped stretch costs OPEN_SECONDS of gap price once (an affine
+  gap), so an ad is skipped as one block rather than in pieces around a sentence
+  moved into it.
 - Each sentence gets a confidence from the path's local cost (against the
   typical cost of the whole alignment and of random pairs), its slope and the
-  share of its frames that were skipped.
+  share of its frames that were skipped; a sentence beside a skipped stretch is
+  doubtful whatever its cost (that is where a sentence moved into an ad read in
+  the narrator's voice ends up), so it is always listed for review.
 """
 
 import math
@@ -53,6 +58,12 @@ REFERENCE_PAUSE = 0.08
 LEAD = 0.5
 #: Word timings are given only for sentences at least this confident.
 WORD_CONFIDENCE = 0.5
+#: A sentence that ends this close (seconds) before a skipped stretch, or starts this close after
+#: one, is doubtful whatever its cost: when the aligner is wrong about unscripted audio, it has
+#: moved the sentence beside it into it and skipped the sentence's own audio instead.
+BORDER = 1.0
+#: The confidence a doubtful sentence is given at most (under Alignment.low_confidence's 0.5).
+DOUBTFUL = 0.45
 #: A sentence's length against the reference's, relative to the whole episode's, is unremarkable
 #: inside this range; confidence falls off outside it.
 SLOPE_RANGE = (0.6, 1.7)
@@ -107,6 +118,7 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
     path = _Path(path_i, path_j, distance, gap, random_median, quiet_frames(ref_energy), pauses, quiet)
     sentences = _time_sentences(texts, reference, path, _onsets(quiet), len(real))
     skipped = _skipped(path, quiet)
+    _doubt_borders(sentences, skipped)
     report(1.0, "Done")
     return Alignment(sentences=sentences, skipped=skipped, duration=round(duration, 3))
 
@@ -260,6 +272,16 @@ def _time_sentences(texts, reference, path, onsets, columns):
             for word in timing.words:
                 word[2], word[3] = min(word[2], timing.end), min(word[3], timing.end)
     return timings
+
+
+def _doubt_borders(sentences, skipped):
+    """Lower to DOUBTFUL the confidence of each sentence that borders a skipped stretch."""
+    for timing in sentences:
+        if timing.end <= timing.start:
+            continue
+        if any(start - BORDER <= timing.end <= start + BORDER or end - BORDER <= timing.start <= end + BORDER
+               for start, end in skipped):
+            timing.confidence = min(timing.confidence, DOUBTFUL)
 
 
 def _time_words(reference_words, path, rows, start, end, end_row):

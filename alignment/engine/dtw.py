@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from .audio import FRAME
+
 #: The whole-matrix first pass is kept within this many cells by averaging more frames per block.
 COARSE_CELLS = 40_000_000
 #: Block sizes (in 10 ms frames) of the refining passes, and the band's radius (in that pass's
@@ -23,7 +25,13 @@ REFINE = ((4, 24), (1, 20))
 #: A frame of speech in the reference may last at most this many frames more in the real audio.
 MAX_HOLD = 4
 #: The gap price per frame: this quantile of the distances between random pairs of sounding frames.
+#: (Pricing it above the typical cost of a match, measured by a first pass, was tried: forcing
+#: unscripted speech onto the script then became the cheaper way, and a host-read ad was taken
+#: for sentences more often; see docs/alignment-benchmark.md.)
 GAP_QUANTILE = 0.1
+#: Opening a skipped stretch costs this many seconds of gap price, once: an ad is skipped as one
+#: block, not in pieces around a sentence moved into it.
+OPEN_SECONDS = 0.5
 
 
 def _blocks(feats, size):
@@ -81,23 +89,24 @@ def _window_min(values, width):
 
 
 #: Back-pointer codes: bit 0 says how a cell was reached from the row before (0 diagonal,
-#: 1 down); the other bits how many steps right the path then took in the row (_HOLD: one step
-#: at a time, back to where the running minimum was set, on pause rows).
-_HOLD = 63
+#: 1 down); on speech rows, the other bits how many steps right the path then took in the row;
+#: on pause rows, the flags below (one step at a time, back to where the running minimum was set).
+_LEFT_HELD, _LEFT_SKIP, _SKIPPING = 2, 4, 8
 
 
-def _path(ref, real, lo, hi, gap, pauses, real_pauses, progress=None):
+def _path(ref, real, lo, hi, gap, pauses, real_pauses, progress=None, opening=0.0):
     """
     The cheapest monotone path through the band (row i: ref frame i; columns lo[i]..hi[i]-1:
     real frames), steps diagonal, down (ref advances) or right (real advances).
 
     Right steps cost d and a row of speech may be held for at most MAX_HOLD of them (its frame
     may last MAX_HOLD + 1 times longer than eSpeak's); on pause rows of the reference
-    (pauses[i]) they cost min(d, gap) without limit: only there can real audio be skipped, as
-    material is put between sentences, not inside words. Likewise down steps cost d, or
-    min(d, gap) on pause frames of the real audio (real_pauses[j]), where script that was not
-    read can be passed over. Real frames before the path's start and after its end cost gap
-    each. Returns the path as (rows, columns) arrays, one cell per step.
+    (pauses[i]) they cost d without limit or, once opening has been paid, min(d, gap): only
+    there can real audio be skipped, as material is put between sentences, not inside words.
+    Likewise down steps cost d, or min(d, gap) on pause frames of the real audio
+    (real_pauses[j]), where script that was not read can be passed over. Real frames before
+    the path's start and after its end cost gap each, plus opening. Returns the path as
+    (rows, columns) arrays, one cell per step.
     """
     rows = len(ref)
     real = real.astype(np.float64)
@@ -110,7 +119,8 @@ def _path(ref, real, lo, hi, gap, pauses, real_pauses, progress=None):
         row = ref[i]
         d = np.sqrt(np.maximum(real_norms[a:b] - 2 * (real[a:b] @ row) + row @ row, 0))
         if i == 0:
-            arrive = d + np.arange(a, b) * gap  # after skipping the head
+            columns = np.arange(a, b)
+            arrive = d + columns * gap + np.where(columns > 0, opening, 0.0)  # after skipping the head
             back = np.zeros(b - a, dtype=np.int8)
         else:
             diagonal = _take(previous, previous_lo, a - 1, b - 1)
@@ -122,20 +132,32 @@ def _path(ref, real, lo, hi, gap, pauses, real_pauses, progress=None):
             back = (diagonal > down).astype(np.int8)
             arrive = np.minimum(diagonal, down)
         if pauses[i]:
-            steps = np.cumsum(np.minimum(d, gap))
-            relative = arrive - steps
-            best = np.minimum.accumulate(relative)
-            back[relative > best] |= _HOLD << 1
+            # Two ways along a pause row: hold it (each frame costs d), or open a skipped
+            # stretch (opening once, then min(d, gap) a frame). Bits 1 and 2 say a cell was
+            # reached from its left in either; bit 3 that the skipping way is the cheaper.
+            held_steps = np.cumsum(d)
+            relative = arrive - held_steps
+            best_held = np.minimum.accumulate(relative)
+            skip_steps = np.cumsum(np.minimum(d, gap))
+            relative_skip = arrive - skip_steps
+            best_skip = np.minimum.accumulate(relative_skip)
+            held, skipping = held_steps + best_held, skip_steps + best_skip + opening
+            back |= np.where(relative > best_held, _LEFT_HELD, 0).astype(np.int8)
+            back |= np.where(relative_skip > best_skip, _LEFT_SKIP, 0).astype(np.int8)
+            back |= np.where(skipping < held, _SKIPPING, 0).astype(np.int8)
+            previous = np.minimum(held, skipping)
         else:
             steps = np.cumsum(d)
             relative = arrive - steps
             best, where = _window_min(relative, MAX_HOLD + 1)
             back |= ((np.arange(b - a) - where) << 1).astype(np.int8)
-        previous, previous_lo = steps + best, a
+            previous = steps + best
+        previous_lo = a
         backs.append(back)
         if progress and i % 2000 == 0:
             progress(i / rows)
     tail = previous + (len(real) - 1 - np.arange(previous_lo, previous_lo + len(previous))) * gap
+    tail[:-1] += opening
     j = previous_lo + int(np.argmin(tail))
     i = rows - 1
     path_i, path_j = [], []
@@ -143,14 +165,17 @@ def _path(ref, real, lo, hi, gap, pauses, real_pauses, progress=None):
         path_i.append(i)
         path_j.append(j)
         code = int(backs[i][j - int(lo[i])])
-        hold = code >> 1
-        if hold == _HOLD:
-            j -= 1
-            continue
-        for _ in range(hold):
-            j -= 1
-            path_i.append(i)
-            path_j.append(j)
+        if pauses[i]:
+            left = _LEFT_SKIP if code & _SKIPPING else _LEFT_HELD
+            while int(backs[i][j - int(lo[i])]) & left:
+                j -= 1
+                path_i.append(i)
+                path_j.append(j)
+        else:
+            for _ in range(code >> 1):
+                j -= 1
+                path_i.append(i)
+                path_j.append(j)
         code = int(backs[i][j - int(lo[i])]) & 1
         if i == 0:
             break
@@ -198,12 +223,13 @@ def warp(ref, real, pauses, real_pauses, progress):
         level_pauses = _blocks(pauses[:, None].astype(np.float32), size)[:, 0] >= 0.5
         level_real_pauses = _blocks(real_pauses[:, None].astype(np.float32), size)[:, 0] >= 0.5
         gap, _ = _gap_price(a, b, level_pauses, level_real_pauses, random)
+        opening = gap * OPEN_SECONDS / (size * FRAME)
 
         def report(fraction, number=number):
             if progress:
                 progress((number + fraction) / len(levels))
 
-        path = _path(a, b, lo, hi, gap, level_pauses, level_real_pauses, report)
+        path = _path(a, b, lo, hi, gap, level_pauses, level_real_pauses, report, opening)
     gap, random_median = _gap_price(ref, real, pauses, real_pauses, random)
     distance = np.sqrt(((ref[path[0]].astype(np.float64) - real[path[1]]) ** 2).sum(axis=1))
     return path, distance, gap, random_median

@@ -1,6 +1,6 @@
 // The timing review. Without this script each "Play" link opens the audio
 // at the sentence's start and the forms post and redirect; with it, "Play"
-// seeks the page's own player, a row is selected by playing it or moving
+// seeks the page's own player (so does a skipped stretch's), a row is selected by playing it or moving
 // into it, and keys work on the selected row while the audio plays:
 // S sets its start to the playback time (then selects the next row),
 // [ and ] nudge it by 0.1 s, P plays it, K pauses or resumes. Saving goes
@@ -60,6 +60,15 @@
     }
     const button = event.target.closest("[data-set-now]");
     if (button) setToNow(button.closest(".review-row"));
+  });
+
+  // A skipped stretch's "Play" seeks the page's player too.
+  document.querySelector(".skipped-list")?.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-play-at]");
+    if (!link) return;
+    event.preventDefault();
+    audio.currentTime = Number(link.dataset.playAt);
+    audio.play().catch(() => {});
   });
 
   list.addEventListener("focusin", (event) => select(event.target.closest(".review-row")));
