@@ -72,8 +72,9 @@ def test_words_across_two_sentences_are_annotated_and_after_approval_lit_for_ano
 
     as_someone_else(page, site)
     page.goto(site + EPISODE)
-    expect(page.locator("[data-note-filter]")).to_be_visible()
+    page.locator('#note-panel[data-notes="0"]').wait_for(state="attached")  # the highlights were loaded
     assert page.evaluate(LIT) == []  # waiting for a moderator: nobody else sees it
+    expect(page.locator("[data-note-filter]")).to_be_hidden()  # nothing to filter
 
     moderate(note, "approve", make_user("mod", is_staff=True))
     as_someone_else(page, site, make_user("reader"))
