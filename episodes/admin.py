@@ -92,7 +92,7 @@ class EpisodeAdmin(TranscriptUploadMixin, TimingsUploadMixin, admin.ModelAdmin):
     search_fields = ["title", "series__title", "summary"]
     list_filter = ["is_draft", "timing", "series"]
     prepopulated_fields = {"slug": ["number", "title"]}
-    readonly_fields = ["published_title", "timing", "transcript_rendered_at"]
+    readonly_fields = ["published_title", "timing", "transcript_rendered_at", "last_transcript_import"]
     actions = ["publish", "make_draft", "relink", "estimate_timings"]
 
     def save_model(self, request, obj, form, change):

@@ -4,10 +4,12 @@ kept, edited, added or removed, and what the notes would do) before the
 editor applies it, and the last import can be undone from its report.
 """
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import date
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from .models.transcript_imports import TextOutcome
 from .transcript_imports import apply_transcript, preview_transcript, undo_transcript
@@ -45,6 +47,16 @@ class TranscriptUploadMixin:
         if (record := getattr(request, "transcript_preview", None)) is not None:
             return redirect("admin:episodes_episode_transcript_report", record.episode_id, record.pk)
         return None
+
+    @admin.display(description="Last transcript upload")
+    def last_transcript_import(self, episode):
+        """On the episode's form, so its report (and its undo) can be found again."""
+        record = episode.pk and episode.transcript_imports.exclude(state="previewed").first()
+        if not record:
+            return "–"
+        url = reverse("admin:episodes_episode_transcript_report", args=[episode.pk, record.pk])
+        return format_html('<a href="{}">{}</a>: {} on {}. {}', url, record.filename or "Upload",
+                           record.get_state_display(), date(record.created, "j M Y, H:i"), record.summary())
 
     def transcript_report_view(self, request, object_id, import_id):
         episode = self.editable_episode(request, object_id)

@@ -194,6 +194,8 @@ def test_apply_then_undo_from_the_report(admin_client, episode):
     assert "Transcript imported: 4 sentences: 3 kept, 1 new, 1 removed; 1 lightly edited kept" in (
         response.content.decode())
     assert episode.sentences.get(position=3).text == "Nobody felt morally safe."
+    change = admin_client.get(reverse("admin:episodes_episode_change", args=[episode.pk])).content.decode()
+    assert f'<a href="{url}">fixed.txt</a>: Applied on' in change  # the report, and its undo, can be found again
     response = admin_client.post(url, {"action": "undo"}, follow=True)
     assert "The previous transcript and its timings are back." in response.content.decode()
     assert state(episode) == before
@@ -264,3 +266,15 @@ def test_the_command_still_imports(episode, tmp_path):
     call_command("import_transcript", episode.slug, str(path), stdout=StringIO())
     assert episode.sentences.get(position=3).text == "Nobody felt morally safe."
     assert import_transcript(episode, FIXED).unchanged
+
+
+def test_a_new_episodes_transcript_is_previewed_too(admin_client, episode):
+    data = episode_form(episode, number=139, title="The Military Purges", slug="139-the-military-purges",
+                        transcript_file=SimpleUploadedFile("139.txt", b"The generals were next. Few survived."))
+    response = admin_client.post(reverse("admin:episodes_episode_add"), data)
+    new = Episode.objects.get(number=139)
+    assert response.url == reverse("admin:episodes_episode_transcript_report",
+                                   args=[new.pk, new.transcript_imports.get().pk])
+    assert not new.sentences.exists()
+    admin_client.post(response.url, {"action": "apply"})
+    assert list(new.sentences.values_list("text", flat=True)) == ["The generals were next.", "Few survived."]
