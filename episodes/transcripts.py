@@ -210,9 +210,8 @@ def counted(model, count):
 
 def sentence_changes(existing, new_order, pairs, old_positions, attached):
     """Every sentence's TextChange, in reading order, each removed one where it stood."""
-    paired = {old.pk for old in pairs.values()}
-    removed = deque(sorted((s for s in existing if s.pk not in paired and s.pk not in {n.pk for n in new_order}),
-                           key=lambda s: old_positions[s.pk]))
+    staying = {old.pk for old in pairs.values()} | {sentence.pk for sentence in new_order if sentence.pk}
+    removed = deque(sorted((s for s in existing if s.pk not in staying), key=lambda s: old_positions[s.pk]))
     changes = []
 
     def removed_before(old_position):

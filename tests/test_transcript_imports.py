@@ -62,6 +62,13 @@ def test_a_typo_fix_is_an_edit_that_keeps_its_timing(episode):
     assert report.summary() == "4 sentences: 3 unchanged, 1 edited (timing kept for 1)."
 
 
+def test_an_edit_of_a_sentence_with_no_time_stays_without_one(episode):
+    with episode.writing():
+        episode.sentences.filter(position=3).update(start=None, end=None)
+    edit = plan_transcript(episode, FIXED).changes[2]
+    assert (edit.outcome, edit.start, edit.timed) == (TextOutcome.EDITED, None, False)
+
+
 def test_a_deleted_sentence_with_a_note_and_a_citation_is_listed_and_its_note_counted_orphaned(episode):
     author = make_user("reader")
     make_anchored_note(episode, author, 3, exact="felt moraly safe")
