@@ -13,12 +13,14 @@ from django.db.models import Count
 
 from .admin_content import EpisodeContentAdmin
 from .admin_timings import TimingsUploadMixin
+from .admin_transcripts import TranscriptUploadMixin
 from .admin_links import AmbiguityRuleInline, PreviewLinksMixin, ScopedAliasInline
 from . import admin_show  # noqa: F401  registers series, credits, chapters and transcript links
 from .feeds import admin as feeds_admin  # noqa: F401  registers Podcast, with its "Import feed" page
 from .models import Citation, Episode, Mention, Person, Sentence, Source, Term
 from .tasks import relink_episodes, render_episodes
-from .transcripts import TranscriptError, decode_transcript, import_transcript
+from .splitter import split_transcript
+from .transcripts import TranscriptError, check_header, decode_transcript
 
 
 class EntryAdmin(EpisodeContentAdmin):
@@ -53,7 +55,9 @@ class EpisodeAdminForm(forms.ModelForm):
     """The episode, plus an upload of its transcript text (timings have their own page: admin_timings.py)."""
 
     transcript_file = forms.FileField(
-        required=False, help_text="Plain UTF-8 text; replaces the sentences (kept where unchanged)."
+        required=False,
+        help_text="Plain UTF-8 text; replaces the sentences (kept where unchanged). "
+        "You see what it would change, sentence by sentence, before anything is.",
     )
 
     class Meta:
@@ -69,16 +73,26 @@ class EpisodeAdminForm(forms.ModelForm):
                 raise forms.ValidationError(str(error)) from None
         return upload
 
+    def clean(self):
+        """A text for another episode, or with no sentences, is refused here, before the preview."""
+        cleaned = super().clean()
+        if (text := cleaned.get("transcript_text")) is not None:
+            try:
+                check_header(Episode(number=cleaned.get("number")), split_transcript(text))
+            except TranscriptError as error:
+                self.add_error("transcript_file", str(error))
+        return cleaned
+
 
 @admin.register(Episode)
-class EpisodeAdmin(TimingsUploadMixin, admin.ModelAdmin):
+class EpisodeAdmin(TranscriptUploadMixin, TimingsUploadMixin, admin.ModelAdmin):
     form = EpisodeAdminForm
     list_display = ["number", "title", "series", "part", "published", "is_draft", "timing", "sentence_count"]
     list_display_links = ["number", "title"]
     search_fields = ["title", "series__title", "summary"]
     list_filter = ["is_draft", "timing", "series"]
     prepopulated_fields = {"slug": ["number", "title"]}
-    readonly_fields = ["published_title", "timing", "transcript_rendered_at"]
+    readonly_fields = ["published_title", "timing", "transcript_rendered_at", "last_transcript_import"]
     actions = ["publish", "make_draft", "relink", "estimate_timings"]
 
     def save_model(self, request, obj, form, change):
@@ -93,16 +107,6 @@ class EpisodeAdmin(TimingsUploadMixin, admin.ModelAdmin):
         chosen = Episode.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
         with chosen.writing():  # not the changelist's query: it counts sentences, which can't be locked
             super().delete_queryset(request, queryset)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        episode = form.instance
-        if text := form.cleaned_data.get("transcript_text"):
-            try:
-                report = import_transcript(episode, text)
-                self.message_user(request, f"Transcript imported: {report}", messages.SUCCESS)
-            except TranscriptError as error:
-                self.message_user(request, f"Transcript not imported: {error}", messages.ERROR)
 
     @admin.action(description="Publish the selected episodes (listeners see them)")
     def publish(self, request, queryset):

@@ -8,15 +8,18 @@ lightly edited one (a typo fixed) keeps its timing, and the report names the
 sentences left without one.
 """
 
+import hashlib
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db import transaction
 from django.db.models import F
 from rapidfuzz import fuzz
 
 from .linking import relink_episode
-from .models import Episode, Sentence
+from .models import Episode, Mention, Sentence
+from .models.transcript_imports import TextChange, TextOutcome, summarise_text
 from .signals import transcript_replaced
 from .splitter import split_transcript
 
@@ -44,6 +47,16 @@ class ImportReport:
     # What the apps that hang things on the text did about it (signals.transcript_replaced),
     # e.g. the notes app's re-anchoring.
     attached: list = field(default_factory=list)
+    # Every sentence's TextChange, in reading order (models/transcript_imports.py).
+    changes: list = field(default_factory=list)
+
+    def digest(self):
+        """A fingerprint of the plan, so an apply can tell the episode changed since its preview."""
+        rows = [change.as_row() for change in self.changes] + [str(line) for line in self.attached]
+        return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+
+    def summary(self):
+        return summarise_text(self.changes)
 
     def __str__(self):
         if self.unchanged:
@@ -128,12 +141,12 @@ def import_transcript(episode, text, *, relink=True):
 
 def carry_timings(new_order, gone, old_positions):
     """
-    Give each new sentence that is a light edit of one that went (a typo fixed)
-    that sentence's timing: the closest match at least LIGHT_EDIT similar,
-    between the same kept neighbours, whose start still fits between theirs.
-    Returns the positions that kept a timing.
+    Pair each new sentence that is a light edit of one that went (a typo
+    fixed) with it: the closest match at least LIGHT_EDIT similar, between the
+    same kept neighbours. The new one takes the old one's timing when its
+    start still fits between theirs. Returns {index in new_order: old sentence}.
     """
-    carried, used = [], set()
+    pairs, used = {}, set()
     kept_before = [None] * len(new_order)
     previous = None
     for index, sentence in enumerate(new_order):
@@ -151,28 +164,98 @@ def carry_timings(new_order, gone, old_positions):
         high = old_positions[following.pk] if following else float("inf")
         candidates = [old for old in gone if old.pk not in used and low < old_positions[old.pk] < high]
         best = max(candidates, key=lambda old: fuzz.ratio(old.text, sentence.text), default=None)
-        if best is None or best.start is None or fuzz.ratio(best.text, sentence.text) < LIGHT_EDIT:
+        if best is None or fuzz.ratio(best.text, sentence.text) < LIGHT_EDIT:
             continue
-        if (before and before.start is not None and best.start < before.start) or (
+        used.add(best.pk)
+        pairs[index] = best
+        if best.start is None or (before and before.start is not None and best.start < before.start) or (
             following and following.start is not None and best.start > following.start
         ):
             continue
-        used.add(best.pk)
         sentence.start, sentence.end, sentence.confidence = best.start, best.end, best.confidence
         sentence.start_set_by_editor = best.start_set_by_editor
-        carried.append(sentence.position)
-    return sorted(carried)
+    return pairs
+
+
+def attachments(sentences):
+    """
+    {sentence pk: ["2 citations", "1 note", …]}: what hangs on these sentences,
+    found through every relation to Sentence (so the apps built on this one
+    are counted without being imported); of mentions, only the editor's.
+    """
+    found = defaultdict(lambda: defaultdict(set))
+    pks = [sentence.pk for sentence in sentences]
+    for relation in Sentence._meta.get_fields(include_hidden=True):
+        if not relation.auto_created or relation.concrete or not pks:
+            continue
+        if relation.related_model._meta.auto_created:  # a many-to-many's table: counted through the relation
+            continue
+        model, name = relation.related_model, relation.field.name
+        rows = model._default_manager.filter(**{f"{name}__in": pks})
+        if model is Mention:
+            rows = rows.exclude(kind=Mention.Kind.AUTO)
+        for sentence_id, pk in rows.values_list(name, "pk"):
+            found[sentence_id][model].add(pk)
+    return {
+        sentence_id: [f"{len(ids)} {counted(model, len(ids))}" for model, ids in by_model.items()]
+        for sentence_id, by_model in found.items()
+    }
+
+
+def counted(model, count):
+    if model is Mention:
+        return "link set by an editor" if count == 1 else "links set by an editor"
+    return model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural
+
+
+def sentence_changes(existing, new_order, pairs, old_positions, attached):
+    """Every sentence's TextChange, in reading order, each removed one where it stood."""
+    staying = {old.pk for old in pairs.values()} | {sentence.pk for sentence in new_order if sentence.pk}
+    removed = deque(sorted((s for s in existing if s.pk not in staying), key=lambda s: old_positions[s.pk]))
+    changes = []
+
+    def removed_before(old_position):
+        while removed and (old_position is None or old_positions[removed[0].pk] < old_position):
+            old = removed.popleft()
+            changes.append(TextChange(TextOutcome.REMOVED, None, old_positions[old.pk], old.text, "",
+                                      old.start, False, attached.get(old.pk, [])))
+
+    # The old place of the next sentence that stays (kept or edited): an added one goes in before it,
+    # after the removed ones it replaces.
+    next_old, following = [None] * len(new_order), None
+    for index in range(len(new_order) - 1, -1, -1):
+        next_old[index] = following
+        if new_order[index].pk:
+            following = old_positions[new_order[index].pk]
+        elif index in pairs:
+            following = old_positions[pairs[index].pk]
+    for index, sentence in enumerate(new_order):
+        timed = sentence.start is not None
+        if sentence.pk:
+            removed_before(old_positions[sentence.pk])
+            changes.append(TextChange(TextOutcome.UNCHANGED, sentence.position, old_positions[sentence.pk],
+                                      sentence.text, sentence.text, sentence.start, timed))
+        elif (old := pairs.get(index)) is not None:
+            removed_before(old_positions[old.pk])
+            changes.append(TextChange(TextOutcome.EDITED, sentence.position, old_positions[old.pk], old.text,
+                                      sentence.text, old.start, timed, attached.get(old.pk, [])))
+        else:
+            removed_before(next_old[index])
+            changes.append(TextChange(TextOutcome.ADDED, sentence.position, None, "", sentence.text, None, timed))
+    removed_before(None)
+    return changes
 
 
 def replace_sentences(episode, incoming, relink):
     """The write itself, inside the episode's writing(): [(paragraph, text), …] become its sentences."""
     existing = list(episode.sentences.select_for_update().order_by("position"))
     report = ImportReport(sentences=len(incoming))
+    old_positions = {sentence.pk: sentence.position for sentence in existing}
     if [(s.paragraph, s.text) for s in existing] == incoming:
         report.unchanged = True
+        report.changes = sentence_changes(existing, existing, {}, old_positions, {})
         return report
 
-    old_positions = {sentence.pk: sentence.position for sentence in existing}
     by_text = defaultdict(deque)
     for sentence in existing:
         by_text[sentence.text].append(sentence)
@@ -187,9 +270,11 @@ def replace_sentences(episode, incoming, relink):
             created.append(sentence)
         new_order.append(sentence)
     gone = [sentence for queue in by_text.values() for sentence in queue]
-    report.retimed = carry_timings(new_order, gone, old_positions)
+    pairs = carry_timings(new_order, gone, old_positions)
+    report.retimed = sorted(new_order[index].position for index in pairs if new_order[index].start is not None)
     if any(sentence.start is not None for sentence in kept):
         report.untimed = [sentence.position for sentence in created if sentence.start is None]
+    report.changes = sentence_changes(existing, new_order, pairs, old_positions, attachments(gone))
     removed = [sentence.pk for sentence in gone]
     Sentence.objects.filter(pk__in=removed).delete()
     # Move surviving rows out of the way first: positions are unique per episode.
@@ -202,3 +287,25 @@ def replace_sentences(episode, incoming, relink):
     if relink:
         report.mentions = relink_episode(episode)
     return report
+
+
+class Planned(Exception):
+    """Carries a report out of the transaction plan_transcript rolls back."""
+
+    def __init__(self, report):
+        super().__init__("planned")
+        self.report = report
+
+
+def plan_transcript(episode, text):
+    """
+    What importing the text would do, sentence by sentence, notes included,
+    with nothing written: the import itself runs in a transaction that is then
+    rolled back (its on-commit work is dropped with it), so a preview can never
+    drift from what "Apply" does. Not relinked: links don't change the plan.
+    """
+    try:
+        with transaction.atomic():
+            raise Planned(import_transcript(episode, text, relink=False))
+    except Planned as planned:
+        return planned.report

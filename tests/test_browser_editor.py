@@ -71,16 +71,29 @@ def test_an_undo_restores_the_previous_timings(live_server, page, staff_browser,
     assert episode.sentences.get(position=2).start_set_by_editor
 
 
-def test_a_typo_fix_keeps_its_sentences_timing(live_server, page, staff_browser, episode):
+def test_a_typo_fix_is_previewed_keeps_its_timing_and_is_undone(live_server, page, staff_browser, episode):
     fixed = "138: The Great Purges\n\n" + " ".join(TEXTS).replace("moraly", "morally") + "\n"
     page.goto(f"{live_server.url}{ADMIN}episodes/episode/{episode.pk}/change/")
     page.get_by_label("Transcript file").set_input_files(
         {"name": "fixed.txt", "mimeType": "text/plain", "buffer": fixed.encode()})
     page.get_by_role("button", name="Save and continue editing").click()
-    expect(page.get_by_text(re.compile(r"1 lightly edited kept their timing"))).to_be_visible()
+    expect(page.get_by_text("Preview: nothing has changed yet.")).to_be_visible()
+    row = page.locator("#change-3")
+    expect(row.locator(".outcome")).to_have_text("Edited")
+    expect(row.locator("del")).to_have_text("removed: moraly")
+    expect(row.locator("ins")).to_have_text("added: morally")
+    expect(row.locator(".time")).to_have_text("Keeps 5.80 s")
+    assert episode.sentences.get(position=3).text == "Nobody felt moraly safe."  # a preview writes nothing
+    page.get_by_role("button", name="Apply this transcript").click()
+    expect(page.get_by_text(re.compile(r"Transcript imported: .*1 lightly edited kept their timing"))).to_be_visible()
     vtt = page.request.get(f"{live_server.url}/episodes/{episode.slug}/transcript.vtt").text()
     assert vtt.count(" --> ") == 4 and "Nobody felt morally safe." in vtt
     assert episode.sentences.get(position=3).start == 5.8
+    page.get_by_role("button", name="Undo: put back the previous transcript").click()
+    expect(page.get_by_text("The previous transcript and its timings are back.")).to_be_visible()
+    expect(page.get_by_role("button", name="Undo: put back the previous transcript")).to_have_count(0)
+    assert list(episode.sentences.order_by("position").values_list("text", flat=True)) == TEXTS
+    assert starts(episode) == [0.5, 3.4, 5.8, 8.8] and episode.sentences.get(position=2).start_set_by_editor
 
 
 def test_the_desk_counts_what_needs_doing(live_server, page, staff_browser, episode):

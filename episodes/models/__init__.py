@@ -7,9 +7,10 @@ from .search_fields import PostgresSearchDocument, search_document, search_names
 from .show import Chapter, Credit, Podcast, Series, TranscriptLink
 from .sources import Citation, Source
 from .timing_imports import TimingImport
+from .transcript_imports import TranscriptImport
 
 __all__ = [
     "AmbiguityRule", "Chapter", "Citation", "Credit", "Entity", "Episode", "Mention", "Person", "Podcast",
     "PostgresSearchDocument", "ScopedAlias", "Sentence", "Series", "Source", "SpanInSentence", "Term",
-    "TimingImport", "TranscriptLink", "search_document", "search_names",
+    "TimingImport", "TranscriptImport", "TranscriptLink", "search_document", "search_names",
 ]
