@@ -12,10 +12,14 @@ Words are linked to a glossary entry or person, or unlinked, by selecting
 them (static/js/editor.js fills the small form; without JavaScript the
 editor types them): a link is the editor's (a relink keeps it); unlinking a
 link the linker made suppresses it, so a relink leaves the words alone.
+Selected words can also become an alias of an entry, so they link in every
+episode; what that would change across the show, and above all any words it
+would take from another entry, is shown before it is saved.
 """
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,9 +29,10 @@ from accounts.decorators import staff_required
 from companion.params import int_or_none
 from companion.text import CleanTextField
 
-from .linking import relink_episode
+from .linking import names_of, preview_relink, relink_episode
 from .models import Episode, Mention, Person, Sentence, Term
 from .signals import transcript_replaced
+from .tasks import relink_episodes
 
 MAX_SENTENCE = 5000
 
@@ -142,6 +147,27 @@ def unlink_words(sentence, words, at):
     return f"“{words}” in §{sentence.position} no longer links to {', '.join(names)}."
 
 
+def alias_preview(entry, words):
+    """What adding the words as the entry's alias everywhere would change: computed, then rolled back."""
+    with transaction.atomic():
+        entry.add_alias(words)
+        changes = preview_relink(names_of(entry))
+        transaction.set_rollback(True)
+    entry.refresh_from_db(fields=["aliases"])
+    return changes
+
+
+def add_alias(sentence, words, name):
+    """The words become an alias of the entry named: this episode relinks now, the others soon."""
+    entry = entry_named(name)
+    with sentence.episode.writing():
+        entry = type(entry).objects.select_for_update().get(pk=entry.pk)
+        entry.add_alias(words)
+        relink_episode(sentence.episode)
+        transaction.on_commit(lambda: relink_episodes.enqueue(None))
+    return f"“{words}” is now an alias of {entry}: it links here now, and in the other episodes in a moment."
+
+
 def mentions_by_sentence(episode):
     """{sentence id: [mention, …]} of the links shown (the editor's and the linker's), one query."""
     found = {}
@@ -215,8 +241,13 @@ def link_view(request, slug, pk):
             raise LinkError(" ".join(message for errors in form.errors.values() for message in errors))
         words = form.cleaned_data["words"]
         at = int_or_none(request.POST.get("at", ""), minimum=0, maximum=len(sentence.text))
-        if request.POST.get("action") == "unlink":
+        action = request.POST.get("action")
+        if action == "unlink":
             summary = unlink_words(sentence, words, at)
+        elif action == "alias":
+            return alias_preview_view(request, sentence, words, form.cleaned_data["entry"])
+        elif action == "add_alias":
+            summary = add_alias(sentence, words, form.cleaned_data["entry"])
         else:
             summary = link_words(sentence, words, at, form.cleaned_data["entry"])
         level, status = "success", 200
@@ -226,3 +257,17 @@ def link_view(request, slug, pk):
         getattr(messages, level)(request, summary)
         return redirect(f"{reverse('episodes:edit', args=[slug])}#edit-s-{sentence.position}")
     return sentence_row(request, sentence, summary, level, status)
+
+
+def alias_preview_view(request, sentence, words, name):
+    """Before the words become an alias: the links it would add, remove and take, with Add and Cancel."""
+    entry = entry_named(name)
+    changes = alias_preview(entry, words)
+    context = editor_context(
+        sentence.episode, sentence=sentence, words=words, entry=entry, changes=changes,
+        added=sum(len(episode.added) for episode in changes),
+        removed=sum(len(episode.removed) for episode in changes),
+        taken=[pair for episode in changes for pair in episode.taken],
+    )
+    template = "episodes/alias_preview.html#preview" if request.htmx else "episodes/alias_preview.html"
+    return render(request, template, context)

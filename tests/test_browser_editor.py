@@ -155,3 +155,29 @@ def test_selected_words_are_linked_and_unlinked(live_server, page, staff_browser
     expect(page.get_by_text("“trials” in §4 no longer links to Show trials.")).to_be_visible()
     expect(text).to_have_count(1)
     assert not Mention.objects.filter(sentence__position=4, term__name="Show trials").exists()
+
+
+def test_selected_words_become_an_alias_after_the_preview(live_server, page, staff_browser, episode):
+    from episodes.models import Mention, Term
+    from tests.factories import make_term
+
+    make_term("Show trials", aliases="", category="event", definition="Trials staged for the public.")
+    page.goto(f"{live_server.url}/episodes/{episode.slug}/edit/")
+    page.evaluate("""() => {
+        const node = document.querySelector('#edit-s-4 .sentence-text').firstChild;
+        const range = document.createRange();
+        range.setStart(node, 4); range.setEnd(node, 10);
+        document.getSelection().removeAllRanges(); document.getSelection().addRange(range);
+    }""")
+    row = page.locator("#edit-s-4")
+    expect(row.get_by_label("Words")).to_have_value("trials")
+    row.get_by_label("Glossary entry or person").fill("Show trials")
+    row.get_by_role("button", name="Make an alias").click()
+    expect(page.locator("#edit-s-4")).to_contain_text("Make “trials” an alias of Show trials?")
+    expect(page.locator("#edit-s-4")).to_contain_text("1 link added, 0 removed, in 1 episode")
+    assert Term.objects.get(name="Show trials").alias_list == []  # only a preview so far
+    page.locator("#edit-s-4").get_by_role("button", name="Add the alias").click()
+    expect(page.get_by_text("“trials” is now an alias of Show trials")).to_be_visible()
+    expect(page.locator("#edit-s-4")).to_contain_text("“trials” → Show trials")
+    assert Term.objects.get(name="Show trials").alias_list == ["trials"]
+    assert Mention.objects.filter(sentence__position=4, kind="auto", term__name="Show trials").exists()

@@ -124,3 +124,49 @@ def test_what_cant_be_linked_is_refused_with_the_reason(admin_client, timed, dat
 def test_listeners_cannot_link(client, timed):
     client.force_login(make_user("listener"))
     assert link(client, timed["sentences"][1], words="lists", entry="NKVD", action="link").status_code == 403
+
+
+def test_selected_words_become_an_alias_after_a_preview_that_names_what_it_takes(
+    admin_client, timed, django_capture_on_commit_callbacks
+):
+    """'Stalin signed' as an alias of the NKVD would take "Stalin" from Joseph Stalin: said before saving."""
+    second, third = timed["sentences"][1], timed["sentences"][2]
+    nkvd = timed["nkvd"]
+    response = link(admin_client, second, words="Stalin signed", entry="NKVD", action="alias")
+    page = response.content.decode()
+    assert response.status_code == 200 and "Make “Stalin signed” an alias of NKVD?" in page
+    assert "1 link added, 1 removed, in 1 episode" in page
+    assert "1 link would be taken from another entry" in page
+    assert "“Stalin signed” would link to NKVD, no longer to Joseph Stalin." in page
+    nkvd.refresh_from_db()
+    assert nkvd.alias_list == ["People's Commissariat for Internal Affairs"]  # nothing saved by the preview
+    assert second.mentions.filter(person=timed["stalin"]).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = link(admin_client, second, words="Stalin signed", entry="NKVD", action="add_alias")
+    assert "“Stalin signed” is now an alias of NKVD" in response.content.decode()
+    nkvd.refresh_from_db()
+    assert "Stalin signed" in nkvd.alias_list
+    mention = second.mentions.get(term=nkvd)
+    assert (mention.kind, mention.matched_text) == (Mention.Kind.AUTO, "Stalin signed")  # the linker's: it's an alias
+    assert third.mentions.filter(person=timed["stalin"]).exists()  # elsewhere Stalin is still Stalin
+
+
+def test_without_javascript_the_alias_preview_is_a_page(admin_client, timed):
+    second = timed["sentences"][1]
+    response = admin_client.post(reverse("episodes:link_words", args=[second.episode.slug, second.pk]),
+                                 {"words": "the lists", "entry": "NKVD", "action": "alias"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "<h1" in page and 'value="add_alias"' in page
+
+
+def test_an_alias_for_no_known_entry_is_refused(admin_client, timed):
+    response = link(admin_client, timed["sentences"][1], words="the lists", entry="Beria", action="alias")
+    assert response.status_code == 400 and "No glossary entry or person is called “Beria”" in response.content.decode()
+
+
+def test_listeners_cannot_add_aliases(client, timed):
+    client.force_login(make_user("listener"))
+    assert link(client, timed["sentences"][1], words="lists", entry="NKVD", action="add_alias").status_code == 403
+    timed["nkvd"].refresh_from_db()
+    assert "lists" not in timed["nkvd"].alias_list
