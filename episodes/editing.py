@@ -261,6 +261,7 @@ def link_view(request, slug, pk):
 
 def alias_preview_view(request, sentence, words, name):
     """Before the words become an alias: the links it would add, remove and take, with Add and Cancel."""
+    span_of(sentence, words)  # selected here: refused like a link if they aren't
     entry = entry_named(name)
     changes = alias_preview(entry, words)
     context = editor_context(

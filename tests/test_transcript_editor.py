@@ -170,3 +170,8 @@ def test_listeners_cannot_add_aliases(client, timed):
     assert link(client, timed["sentences"][1], words="lists", entry="NKVD", action="add_alias").status_code == 403
     timed["nkvd"].refresh_from_db()
     assert "lists" not in timed["nkvd"].alias_list
+
+
+def test_an_alias_of_words_not_in_the_sentence_is_refused(admin_client, timed):
+    response = link(admin_client, timed["sentences"][1], words="Kopelev", entry="NKVD", action="alias")
+    assert response.status_code == 400 and "“Kopelev” isn&#x27;t in §2." in response.content.decode()
