@@ -25,6 +25,7 @@ def test_names_outside_the_dictionary_are_pronounced_from_espeak():
     scorer = refine.Scorer()
     assert scorer.decoder.lookup_word("yezhov") is None
     assert refine.espeak_phones("Yezhov") == "Y EH ZH AA V"
+    assert refine.espeak_phones("Bukharin") == "B AH K AA R IH N"  # one R, not eSpeak's two
     assert scorer.pronunciation("Zinoviev") == "Z IH N OW V IY V"
     assert scorer.decoder.lookup_word("zinoviev") == "Z IH N OW V IY V"  # added for the alignment
     assert scorer.pronunciation("purges") == scorer.decoder.lookup_word("purges")  # the dictionary's own

@@ -160,7 +160,7 @@ def espeak_phones(word, voice="en-us"):
         return None
     phones = []
     position = 0
-    names = re.sub(r"[ˈˌ',%=:_|;!\s-]", lambda m: ":" if m.group() == ":" else "", names)
+    names = re.sub(r"[ˈˌ',%=_|;!\s-]", "", names)  # stress, syllable and word marks
     while position < len(names):
         for name in _ESPEAK_NAMES:
             if names.startswith(name, position):
@@ -170,6 +170,9 @@ def espeak_phones(word, voice="en-us"):
                 break
         else:
             position += 1  # a mark or a phoneme with no counterpart
+    phones = " ".join(phones).split()
+    # "A@" then "r" ("Bukharin": bu:kA@rIn) would say R twice.
+    phones = [phone for number, phone in enumerate(phones) if not number or phone != phones[number - 1]]
     return " ".join(phones) or None
 
 
