@@ -6,8 +6,8 @@ DTW against an eSpeak reference cannot tell a sentence's own audio from unscript
 the same voice beside it (a host-read ad): both are about as far from the reference. A
 recogniser's acoustic model can. For each sentence the aligner doubts, the sentence's words
 are force-aligned (pocketsphinx's alignment mode) on a window of audio around each place it
-could be: where it was put, right after the sentence before it, right after each skipped
-stretch in between, and right before the sentence after it. Each place is scored by the
+could be: where it was put, right after the sentence before it, right after and right before
+each skipped stretch in between, and right before the sentence after it. Each place is scored by the
 acoustic score of the words' frames per frame (pocketsphinx normalises each frame's scores to
 the best senone, so it reads as how far the audio is from the words; silence and noise around
 them are not counted). A sentence is moved when another place scores clearly better.
