@@ -74,6 +74,8 @@ AD = [
 ]
 #: Sentences left out of the audio in one case (the reader skipped them).
 UNREAD = (20, 71)
+#: Whether the aligner checks doubtful sentences with pocketsphinx (--no-refine: not).
+REFINE = True
 GOALS = {"sentence_p90": 0.3, "sentence_max": 1.0, "word_median": 0.15, "per_minute": 10.0,
          "memory_60_min_mb": 1024}
 
@@ -299,8 +301,8 @@ def run_child(audio_path, sentences):
         texts = Path(folder) / "texts.json"
         result = Path(folder) / "result.json"
         texts.write_text(json.dumps(sentences))
-        subprocess.run([sys.executable, __file__, "--child", str(audio_path), str(texts), str(result)],
-                       check=True)
+        subprocess.run([sys.executable, __file__, "--child", str(audio_path), str(texts), str(result)]
+                       + ([] if REFINE else ["--no-refine"]), check=True)
         return json.loads(result.read_text())
 
 
@@ -309,7 +311,7 @@ def child(audio_path, texts_path, result_path):
 
     sentences = json.loads(Path(texts_path).read_text())
     begin = time.perf_counter()
-    result = alignment.align(sentences, audio_path)
+    result = alignment.align(sentences, audio_path, refine=REFINE)
     seconds = time.perf_counter() - begin
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # On Linux, ru_maxrss survives exec: it would count the parent's memory copied at fork.
@@ -575,8 +577,12 @@ def main():
                         "breaths, tempo, human")
     parser.add_argument("--seeds", type=int, default=5, help="seeds per hard case")
     parser.add_argument("--seed", type=int, default=138)
+    parser.add_argument("--no-refine", action="store_true",
+                        help="align without checking doubtful sentences with pocketsphinx")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global REFINE
+    REFINE = not args.no_refine
     if args.child:
         child(*args.child)
         return

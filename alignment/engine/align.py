@@ -28,6 +28,12 @@ reference times are then carried through the warping path into the real audio.
   share of its frames that were skipped; a sentence beside a skipped stretch is
   doubtful whatever its cost (that is where a sentence moved into an ad read in
   the narrator's voice ends up), so it is always listed for review.
+- Each doubtful sentence is then checked with a real acoustic model (refine.py,
+  pocketsphinx): its words are force-aligned where it was put and at the other
+  places it could be between its neighbours (after the sentence before it,
+  after a skipped stretch, before the sentence after it); it moves where they
+  score clearly better, and the audio it leaves becomes skipped. A moved
+  sentence stays listed for review (the two methods disagreed about it).
 """
 
 import math
@@ -36,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import narration
+from . import refine as _refine
 from .audio import (FRAME, RATE, WINDOW, AlignmentError, Features, Resampler, frame_time,
                     quiet_frames, read_audio, runs, stream)
 from .dtw import warp
@@ -89,10 +96,11 @@ class Alignment:
         return [index for index, sentence in enumerate(self.sentences) if sentence.confidence < threshold]
 
 
-def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
+def align(texts, audio_path, *, progress=None, voice="en-us", refine=True) -> Alignment:
     """
     Time each of texts (sentences, in order) in the audio file. progress(fraction, stage) is
-    called as work advances.
+    called as work advances. refine: check doubtful sentences with pocketsphinx's acoustic
+    model (refine.py), when it is installed.
     """
 
     def report(fraction, stage):
@@ -119,6 +127,9 @@ def align(texts, audio_path, *, progress=None, voice="en-us") -> Alignment:
     sentences = _time_sentences(texts, reference, path, _onsets(quiet), len(real))
     skipped = _skipped(path, quiet)
     _doubt_borders(sentences, skipped)
+    if refine and _refine.available():
+        report(0.97, "Checking doubtful sentences")
+        skipped = _check_doubtful(texts, reference, sentences, skipped, audio_path, quiet, voice)
     report(1.0, "Done")
     return Alignment(sentences=sentences, skipped=skipped, duration=round(duration, 3))
 
@@ -282,6 +293,68 @@ def _doubt_borders(sentences, skipped):
         if any(start - BORDER <= timing.end <= start + BORDER or end - BORDER <= timing.start <= end + BORDER
                for start, end in skipped):
             timing.confidence = min(timing.confidence, DOUBTFUL)
+
+
+def _check_doubtful(texts, reference, sentences, skipped, audio_path, quiet, voice):
+    """
+    Move each doubtful sentence to where pocketsphinx's acoustic model hears it clearly better
+    (refine.py), between its neighbours; the audio it leaves, if not quiet, becomes skipped.
+    Returns the skipped stretches.
+    """
+    lengths = [(end - start, timing.end - timing.start)
+               for (start, end), timing in zip(reference.sentences, sentences) if timing.confidence >= 0.5]
+    pace = float(np.median([real / ref for ref, real in lengths if ref > 0])) if lengths else 1.0
+    doubtful = [index for index, timing in enumerate(sentences)
+                if timing.confidence < 0.5 and timing.end > timing.start]  # listed for review
+    if not doubtful:
+        return skipped
+    duration = len(quiet) * FRAME
+    plans = []
+    for index in doubtful:
+        timing = sentences[index]
+        before = [t.end for t in sentences[:index] if t.end > t.start]
+        after = [t.start for t in sentences[index + 1:] if t.end > t.start]
+        region = (before[-1] if before else 0.0, after[0] if after else duration)
+        ref_start, ref_end = reference.sentences[index]
+        length = (ref_end - ref_start) * pace
+        places = _refine.candidates(timing.start, region, skipped, length)
+        # Windows stay between the neighbours: words forced over a neighbour's speech score badly.
+        low, high = max(region[0] - _refine.SLACK, 0.0), region[1] + _refine.SLACK
+        plans.append((index, region, [(max(place - _refine.MARGIN, low), min(place + length + _refine.MARGIN, high))
+                                      for place in places]))
+    audio = iter(_refine.windows(audio_path, [span for _, _, spans in plans for span in spans]))
+    scorer = _refine.Scorer(voice)
+    onsets = frame_time(_onsets(quiet)[0])
+    for index, region, spans in plans:
+        timing = sentences[index]
+        windows = [(next(audio), start) for start, _ in spans]
+        placed = [scorer.place(texts[index], samples, start) for samples, start in windows]
+        here, best = placed[0], max((p for p in placed if p), key=lambda p: p.score, default=None)
+        if best is None or best is here or abs(best.start - timing.start) < _refine.SAME_PLACE:
+            continue
+        if here is not None and not _refine.better(best.score, here.score):
+            continue
+        best = _refine.sharpen(scorer, texts[index], *windows[placed.index(best)], best, onsets)
+        timing.start = round(max(best.start, region[0]), 3)
+        timing.end = round(max(min(best.end, region[1]), timing.start), 3)
+        timing.words = [[char_start, char_end, round(min(max(start, timing.start), timing.end), 3),
+                         round(min(max(end, timing.start), timing.end), 3)]
+                        for char_start, char_end, start, end in best.words]
+        timing.confidence = min(timing.confidence, DOUBTFUL)  # moved: still listed for review
+        skipped = _reskip(skipped, region, (timing.start, timing.end), quiet)
+    return skipped
+
+
+def _reskip(skipped, region, sentence, quiet):
+    """The skipped stretches once a sentence moved to sentence inside region: what is left of the
+    region on either side of it, where it holds at least MIN_SKIP of sound."""
+    low, high = region
+    kept = [(start, end) for start, end in skipped if end <= low or start >= high]
+    for start, end in ((low, sentence[0]), (sentence[1], high)):
+        first, last = round(start / FRAME), round(end / FRAME)
+        if (~quiet[first:last]).sum() >= MIN_SKIP / FRAME:
+            kept.append((round(start, 2), round(end, 2)))
+    return sorted(kept)
 
 
 def _time_words(reference_words, path, rows, start, end, end_row):

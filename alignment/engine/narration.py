@@ -129,6 +129,8 @@ class _Engine:
                                      ctypes.c_uint, ctypes.c_uint, ctypes.POINTER(ctypes.c_uint),
                                      ctypes.c_void_p]
         lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         # eSpeak looks for "<path>/espeak-ng-data", then "<path>" itself; DONT_EXIT keeps a
         # missing data folder from ending the process.
         sample_rate = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, os.fsencode(data_path),
@@ -173,6 +175,17 @@ class _Engine:
             if result != EE_OK:
                 raise NarrationUnavailable(f"eSpeak NG refused a rate of {words_per_minute} words a minute.")
             self.rate = words_per_minute
+
+    def phonemes(self, text):
+        """eSpeak's phoneme names (ASCII mnemonics) for text, clause by clause."""
+        data = ctypes.create_string_buffer(text.encode("utf-8") + b"\0")
+        pointer = ctypes.c_void_p(ctypes.addressof(data))
+        clauses = []
+        while pointer.value:
+            result = self.lib.espeak_TextToPhonemes(ctypes.byref(pointer), espeakCHARS_UTF8, 0)
+            if result:
+                clauses.append(result.decode("utf-8", "replace").strip())
+        return " ".join(clauses)
 
     def speak(self, text):
         """Audio (bytes of int16) and word events (text_position, ms, sample) for one piece of text."""
@@ -238,6 +251,19 @@ def _validate(paragraphs):
                 raise ValueError("each sentence must be a string.")
     if not any(sentence.strip() for paragraph in paragraphs for sentence in paragraph):
         raise ValueError("nothing to narrate: no sentence has any text.")
+
+
+def phonemes(text, *, voice="en-us") -> str:
+    """
+    How eSpeak NG would pronounce text, as its ASCII phoneme names ("z'InoUvjEf"): the
+    pronunciations alignment's acoustic model lacks for names (engine/refine.py).
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("There is no text to pronounce.")
+    with _LOCK:
+        engine = _engine()
+        engine.configure(voice, 170)
+        return engine.phonemes(text)
 
 
 def synthesise(paragraphs, *, voice="en-us", words_per_minute=170, sentence_pause=0.35,
