@@ -104,3 +104,12 @@ def make_reply(parent, author, body="A reply.", **overrides):
               "quote_exact": parent.quote_exact, "orphaned": parent.orphaned}
     values.update(overrides)
     return make_note(parent.episode, author, body, **values)
+
+
+def make_aligned_episode(texts):
+    """Episode 138 with four aligned sentences, the second's start set by an editor (the editor's tests)."""
+    episode = make_episode(number=138, title="The Great Purges", slug="138-the-great-purges")
+    make_sentences(episode, *texts)
+    episode.save_timings([(0.5, 2.5, []), (2.9, 5.5, []), (5.8, 8.5, []), (8.8, 11.0, [])], Episode.Timing.ALIGNED)
+    episode.sentences.filter(position=2).update(start=3.4, start_set_by_editor=True)
+    return episode

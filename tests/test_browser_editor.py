@@ -6,8 +6,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from episodes.models import Episode
-from tests.factories import make_episode, make_note, make_sentences, make_user
+from tests.factories import make_aligned_episode, make_episode, make_note, make_sentences, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,11 +23,7 @@ ADMIN = "/" + settings.ADMIN_PATH
 @pytest.fixture
 def episode():
     """Four aligned sentences; an editor set §2's start by hand on the review page."""
-    episode = make_episode(number=138, title="The Great Purges", slug="138-the-great-purges")
-    make_sentences(episode, *TEXTS)
-    episode.save_timings([(0.5, 2.5, []), (2.9, 5.5, []), (5.8, 8.5, []), (8.8, 11.0, [])], Episode.Timing.ALIGNED)
-    episode.sentences.filter(position=2).update(start=3.4, start_set_by_editor=True)
-    return episode
+    return make_aligned_episode(TEXTS)
 
 
 def starts(episode):

@@ -10,7 +10,7 @@ from episodes.timings.changes import Outcome, plan_timings
 from episodes.timings.formats import read_timings, validate_cues
 from episodes.timings.imports import TimingImportError, apply_import, preview_timings, undo_import
 from episodes.transcripts import import_transcript
-from tests.factories import make_episode, make_sentences
+from tests.factories import make_aligned_episode
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +26,7 @@ VTT = (
 @pytest.fixture
 def episode():
     """Four aligned sentences; an editor set the second's start by hand."""
-    episode = make_episode(number=138, title="The Great Purges", slug="138-the-great-purges")
-    make_sentences(episode, *TEXTS)
-    episode.save_timings([(0.5, 2.5, []), (2.9, 5.5, []), (5.8, 8.5, []), (8.8, 11.0, [])], Episode.Timing.ALIGNED)
-    episode.sentences.filter(position=2).update(start=3.4, start_set_by_editor=True)
-    return episode
+    return make_aligned_episode(TEXTS)
 
 
 def starts(episode):
