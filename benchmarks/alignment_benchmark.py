@@ -130,6 +130,22 @@ def espeak_voice(sentences, voice, rate, seed=None):
     return pieces
 
 
+def recorded_at_rate(path):
+    """
+    A sound file's samples at RATE, and (first, last) of its sounding part in samples: the
+    5 ms steps whose level is over 4 times that of the first 50 ms (and over 0.002), so a
+    recording's noise floor is not taken for speech. (0, its length) when nothing sounds.
+    """
+    data, rate = soundfile.read(path, dtype="float32")
+    resampler = alignment_audio.Resampler(rate, RATE)
+    data = np.concatenate([resampler.feed(data), resampler.finish()])
+    step = RATE // 200
+    levels = np.sqrt(np.mean(data[:len(data) // step * step].reshape(-1, step) ** 2, axis=1))
+    threshold = max(0.002, 4 * float(np.sqrt(np.mean(data[:RATE // 20] ** 2))))
+    loud = np.flatnonzero(levels > threshold)
+    return data, ((loud[0] * step, (loud[-1] + 1) * step) if len(loud) else (0, len(data)))
+
+
 def flite_voice(sentences, voice="slt", stretch=1.0):
     """
     Per sentence (samples at RATE, no word truth, onset) from the flite program; stretch > 1 is
@@ -142,14 +158,7 @@ def flite_voice(sentences, voice="slt", stretch=1.0):
             path = Path(folder) / f"{number}.wav"
             subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}", "-t", sentence,
                             "-o", str(path)], check=True, capture_output=True)
-            data, rate = soundfile.read(path, dtype="float32")
-            resampler = alignment_audio.Resampler(rate, RATE)
-            data = np.concatenate([resampler.feed(data), resampler.finish()])
-            step = RATE // 200
-            levels = np.sqrt(np.mean(data[:len(data) // step * step].reshape(-1, step) ** 2, axis=1))
-            threshold = max(0.002, 4 * float(np.sqrt(np.mean(data[:RATE // 20] ** 2))))
-            loud = np.flatnonzero(levels > threshold)
-            first, last = (loud[0] * step, (loud[-1] + 1) * step) if len(loud) else (0, len(data))
+            data, (first, last) = recorded_at_rate(path)
             pad = RATE // 50
             start = max(0, first - pad)
             pieces.append((data[start:last + pad], None, first - start))
@@ -473,14 +482,8 @@ def human_voice():
 
 def recording_piece(path):
     """(samples at RATE, no word truth, onset in samples) of a recording."""
-    data, rate = soundfile.read(path, dtype="float32")
-    resampler = alignment_audio.Resampler(rate, RATE)
-    data = np.concatenate([resampler.feed(data), resampler.finish()])
-    step = RATE // 200
-    levels = np.sqrt(np.mean(data[:len(data) // step * step].reshape(-1, step) ** 2, axis=1))
-    threshold = max(0.002, 4 * float(np.sqrt(np.mean(data[:RATE // 20] ** 2))))
-    loud = np.flatnonzero(levels > threshold)
-    return data, None, int(loud[0] * step) if len(loud) else 0
+    data, (first, _) = recorded_at_rate(path)
+    return data, None, int(first)
 
 
 def human_cases(seeds, folder):
