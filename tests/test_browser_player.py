@@ -29,15 +29,34 @@ def in_view(page, element_id):
 
 
 def click_sentence(page, element_id):
-    """Click the sentence's own text (an inline span's box can start on a line it shares)."""
+    """Click a plain word of the sentence: not a link (that opens a preview instead of seeking)
+    and on the sentence's own line (an inline span's first box can start on a line it shares)."""
+    page.evaluate("id => document.getElementById(id).scrollIntoView({block: 'center', behavior: 'instant'})", element_id)
+    # The player may still be scrolling smoothly to the last moment: click once the page is still.
+    page.wait_for_function(
+        """() => new Promise(done => { const y = scrollY;
+             requestAnimationFrame(() => requestAnimationFrame(() => done(scrollY === y))); })"""
+    )
     page.evaluate("id => document.getElementById(id).scrollIntoView({block: 'center', behavior: 'instant'})", element_id)
     box = page.evaluate(
-        """id => { const r = document.getElementById(id).getClientRects()[0];
-                   return {x: r.left + Math.min(12, r.width / 2), y: r.top + r.height / 2}; }""",
+        """id => {
+             const sentence = document.getElementById(id);
+             const walker = document.createTreeWalker(sentence, NodeFilter.SHOW_TEXT);
+             for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+               if (node.parentElement.closest('a, button, sup') || !node.textContent.trim()) continue;
+               const range = document.createRange();
+               range.selectNodeContents(node);
+               for (const r of range.getClientRects()) {
+                 const x = r.left + Math.min(12, r.width / 2), y = r.top + r.height / 2;
+                 const hit = document.elementFromPoint(x, y);
+                 if (hit?.closest('.sentence') === sentence && !hit.closest('a, button')) return {x, y};
+               }
+             }
+             return null;
+           }""",
         element_id,
     )
-    target = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.closest('.sentence')?.id", [box["x"], box["y"]])
-    assert target == element_id, f"{element_id} is covered by {target}"
+    assert box, f"{element_id} has no plain word in view to click"
     page.mouse.click(box["x"], box["y"])
 
 
