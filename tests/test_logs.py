@@ -103,3 +103,91 @@ def test_records_still_name_their_process_for_gunicorns_own_lines():
     """settings.py stops collecting fields our lines never show, but gunicorn's format shows the process."""
     line = logging.Formatter("[%(process)d] [%(levelname)s] %(message)s").format(record(message="Booting worker"))
     assert line.endswith("[INFO] Booting worker") and "None" not in line
+
+
+@pytest.fixture
+def only_a_batching_handler():
+    """
+    The production set-up: one BatchingStreamHandler with the JSON formatter on the root
+    logger. pytest adds its own capturing handlers when the test starts, so the test
+    calls the returned function to leave ours alone.
+    """
+    import io
+
+    from companion.logs import BatchingStreamHandler
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    handler = BatchingStreamHandler(stream, lines=1000, seconds=60)
+    handler.setFormatter(JsonFormatter())
+
+    def alone():
+        root.handlers[:] = [handler]
+        root.setLevel(logging.INFO)
+        return handler, stream
+
+    yield alone
+    root.handlers[:], level = saved
+    root.setLevel(level)
+
+
+REQUESTS = [
+    ("GET", "/episodes/138-the-great-purges/", 200, None, "a" * 32, 147_420),
+    ("HEAD", '/x"\n{"admin": true}/é—☃/\u2028', 304, 7, "r\"id", 0),
+    ("POST", "/notes/", 500, 12345678901234567890, "", None),
+]
+
+
+@pytest.mark.parametrize("method, path, status, user_id, rid, size", REQUESTS)
+def test_the_direct_request_line_is_the_line_the_formatter_writes(only_a_batching_handler, method, path, status, user_id, rid, size):
+    """log_request skips the LogRecord where only our handler would see it: the line must be the same."""
+    import time
+
+    from companion.logs import log_request, sole_batching_handler
+
+    handler, stream = only_a_batching_handler()
+    assert sole_batching_handler() is handler
+    log_request(method, path, status, time.perf_counter(), user_id, rid, size)
+    handler.flush()
+    direct = stream.getvalue()
+    assert direct.endswith("\n") and direct.count("\n") == 1
+    # The same request through the logging machinery (a second handler turns the direct path off).
+    records = []
+    capture = logging.Handler()
+    capture.emit = records.append
+    logging.getLogger().addHandler(capture)
+    try:
+        log_request(method, path, status, time.perf_counter(), user_id, rid, size)
+    finally:
+        logging.getLogger().removeHandler(capture)
+    handler.flush()
+    through_logging = stream.getvalue()[len(direct):]
+    [record] = records
+    assert through_logging == JsonFormatter().format(record) + "\n"
+    first, second = json.loads(direct), json.loads(through_logging)
+    assert list(first) == list(second)  # the same keys in the same order
+    for entry in (first, second):
+        entry.pop("time"), entry.pop("duration_ms")
+    assert first == second
+    assert second["path"] == path and second["user_id"] == user_id and second["bytes"] == size
+
+
+def test_a_filter_or_the_text_format_takes_the_usual_path(only_a_batching_handler):
+    import time
+
+    from companion.logs import log_request, sole_batching_handler
+
+    handler, stream = only_a_batching_handler()
+    assert sole_batching_handler() is handler
+    handler.addFilter(lambda record: False)  # an operator's filter must still apply
+    assert sole_batching_handler() is None
+    log_request("GET", "/", 200, time.perf_counter(), None, "x", 1)
+    handler.flush()
+    assert stream.getvalue() == ""
+    handler.filters.clear()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    assert sole_batching_handler() is None
+    log_request("GET", "/", 200, time.perf_counter(), None, "x", 1)
+    handler.flush()
+    assert stream.getvalue() == "GET / 200\n"
