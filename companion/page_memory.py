@@ -19,9 +19,15 @@ asking for a fresh answer (`Cache-Control: no-cache` or `max-age=0`: a
 reload, or a reverse proxy fetching after a purge) always go to Django. So
 an anonymous reader may see a page up to PAGE_FRESH_SECONDS old;
 signed-in readers and proxies never do.
+
+A big page's bytes are also kept in an in-memory file (memfd), which the
+server sends with sendfile, the way WhiteNoise's files go out, rather than
+copying them through Python on every answer.
 """
 
+import os
 import time
+import weakref
 from collections import OrderedDict
 
 from django.conf import settings
@@ -42,16 +48,69 @@ def request_path(environ):
     return environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
 
 
-class Page:
-    __slots__ = ("kept_at", "fresh_until", "etag", "status", "headers", "headers_304", "body")
+# Smaller answers go out as bytes: a file's extra system calls would cost more than the copy.
+SENDFILE_FROM_BYTES = 32 * 1024
 
-    def __init__(self, kept_at, fresh_until, status, headers, body):
+
+class BodyFile:
+    """
+    A kept page's bytes in an anonymous in-memory file, for the server's
+    wsgi.file_wrapper: gunicorn hands it to the kernel with sendfile. The page
+    keeps it while it is kept (close() does nothing; the descriptor is closed
+    when the page is dropped). One worker thread answers one request at a
+    time, so the file's one position is that request's: answer() rewinds it.
+    """
+
+    def __init__(self, body):
+        self.fd = os.memfd_create("companion-page", os.MFD_CLOEXEC)
+        weakref.finalize(self, os.close, self.fd)
+        view = memoryview(body)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def fileno(self):
+        return self.fd
+
+    def seek(self, offset, whence=os.SEEK_SET):
+        return os.lseek(self.fd, offset, whence)
+
+    def tell(self):
+        return os.lseek(self.fd, 0, os.SEEK_CUR)
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = os.fstat(self.fd).st_size - self.tell()
+        return os.read(self.fd, size)
+
+    def close(self):
+        """The answer is sent; the file stays with its page."""
+
+
+class Page:
+    __slots__ = ("kept_at", "fresh_until", "etag", "status", "headers", "headers_304", "body", "file")
+
+    def __init__(self, kept_at, fresh_until, status, headers, body, file=None):
         self.kept_at, self.fresh_until = kept_at, fresh_until
         self.status = status
         self.headers = [*headers, ("X-Page-Cache", "memory")]
         self.headers_304 = [(name, value) for name, value in headers if name.lower() in IN_A_304]
         self.etag = next((value for name, value in headers if name.lower() == "etag"), None)
         self.body = body
+        self.file = file
+
+    def body_for(self, environ):
+        """The body as the server sends it best: a file for sendfile when it is big and the server
+        takes one, else the bytes."""
+        wrapper = environ.get("wsgi.file_wrapper")
+        if len(self.body) < SENDFILE_FROM_BYTES or wrapper is None or environ.get("wsgi.multithread", True):
+            return [self.body]
+        if self.file is None:
+            try:
+                self.file = BodyFile(self.body)
+            except OSError:  # no memfd here (or no descriptor left): bytes will do
+                return [self.body]
+        self.file.seek(0)
+        return wrapper(self.file)
 
 
 def keepable(status, headers):
@@ -104,7 +163,7 @@ class PageMemory:
             page = self.keep(key, seconds, status, headers, response.content)
         elif page is not None and status.startswith("304") and ("ETag", page.etag) in headers:
             # Django just confirmed the copy is current (the ETag is worked out from the database).
-            self.keep(key, seconds, page.status, page.headers[:-1], page.body)
+            self.keep(key, seconds, page.status, page.headers[:-1], page.body, page.file)
         return response
 
     def fill_then_answer(self, environ, start_response, key, seconds, started):
@@ -137,19 +196,21 @@ class PageMemory:
         rid = request_id(environ.get("HTTP_X_REQUEST_ID", ""))
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and page.etag and (if_none_match == page.etag or page.etag in parse_etags(if_none_match)):
-            status, headers, body = "304 Not Modified", page.headers_304, b""
+            status, headers, size, body = "304 Not Modified", page.headers_304, 0, [b""]
+        elif method == "GET":
+            status, headers, size, body = page.status, page.headers, len(page.body), page.body_for(environ)
         else:
-            status, headers, body = page.status, page.headers, page.body if method == "GET" else b""
+            status, headers, size, body = page.status, page.headers, 0, [b""]
         # How long ago Django answered: caches downstream count the max-age from then.
         age = int(time.monotonic() - page.kept_at)
         start_response(status, [*headers, ("Age", str(age)), ("X-Request-ID", rid)])
-        log_request(method, request_path(environ), int(status[:3]), started, None, rid, len(body))
-        return [body]
+        log_request(method, request_path(environ), int(status[:3]), started, None, rid, size)
+        return body
 
-    def keep(self, key, seconds, status, headers, body):
+    def keep(self, key, seconds, status, headers, body, file=None):
         headers = [(name, value) for name, value in headers if name.lower() not in HEADERS_LEFT_OUT]
         now = time.monotonic()
-        page = Page(now, now + seconds, status, headers, body)
+        page = Page(now, now + seconds, status, headers, body, file)
         self.pages[key] = page
         self.pages.move_to_end(key)
         while len(self.pages) > settings.PAGE_FRESH_ENTRIES:

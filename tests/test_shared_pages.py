@@ -4,8 +4,10 @@ Django, and purging a proxy when content changes (companion/shared_pages.py,
 companion/page_memory.py).
 """
 
+import gc
 import http.server
 import logging
+import os
 import re
 import socket
 import threading
@@ -20,6 +22,7 @@ from django.middleware.csrf import get_token
 from django.test import RequestFactory, override_settings
 from django.urls import path
 
+from companion import page_memory
 from companion.page_memory import PageMemory
 from companion.shared_pages import shared_when_anonymous
 
@@ -360,6 +363,62 @@ def test_the_memory_keeps_the_latest_pages_only(memory, small_episode, settings)
     for address in ("/glossary/", "/people/", "/sources/"):
         call(memory, address)
     assert [key[3] for key in memory.pages] == ["/people/", "/sources/"]
+
+
+
+def call_with_file_wrapper(application, address, multithread=False):
+    """One WSGI call as gunicorn's sync worker makes it: (headers, what the application returned)."""
+    from gunicorn.http.wsgi import FileWrapper
+
+    environ = RequestFactory().get(address).environ | {"wsgi.file_wrapper": FileWrapper, "wsgi.multithread": multithread}
+    answered = {}
+    result = application(environ, lambda status, header_list, exc_info=None: answered.update(header_list))
+    return answered, result
+
+
+def sent_by_sendfile(result):
+    """What gunicorn would send from the file: from its position to its end, read as sendfile reads it."""
+    descriptor = result.filelike.fileno()
+    start = os.lseek(descriptor, 0, os.SEEK_CUR)
+    return os.pread(descriptor, os.fstat(descriptor).st_size - start, start)
+
+
+def test_a_big_kept_page_goes_to_the_server_as_a_file_it_can_sendfile(memory, episode, monkeypatch):
+    monkeypatch.setattr(page_memory, "SENDFILE_FROM_BYTES", 1)
+    address = episode.get_absolute_url()
+    _, _, rendered = call(memory, address)
+    for _ in range(2):  # each answer starts from the top of the file, whatever the last one left
+        headers, result = call_with_file_wrapper(memory, address)
+        assert headers["X-Page-Cache"] == "memory" and int(headers["Content-Length"]) == len(rendered)
+        assert sent_by_sendfile(result) == rendered
+        os.lseek(result.filelike.fileno(), 0, os.SEEK_END)  # as sendfile leaves it
+        result.close()  # as the server does: the page keeps its file
+    # A server that iterates the wrapper instead (sendfile off) gets the same bytes.
+    _, result = call_with_file_wrapper(memory, address)
+    assert b"".join(result) == rendered
+
+
+def test_small_pages_and_threaded_servers_get_bytes(memory, episode, monkeypatch):
+    address = episode.get_absolute_url()
+    call(memory, address)
+    monkeypatch.setattr(page_memory, "SENDFILE_FROM_BYTES", 10**9)
+    assert isinstance(call_with_file_wrapper(memory, address)[1], list)
+    monkeypatch.setattr(page_memory, "SENDFILE_FROM_BYTES", 1)
+    # Threads of one worker would share the file's one position.
+    assert isinstance(call_with_file_wrapper(memory, address, multithread=True)[1], list)
+
+
+def test_a_dropped_page_closes_its_file(memory, small_episode, settings, monkeypatch):
+    monkeypatch.setattr(page_memory, "SENDFILE_FROM_BYTES", 1)
+    settings.PAGE_FRESH_ENTRIES = 1
+    call(memory, "/glossary/")
+    _, result = call_with_file_wrapper(memory, "/glossary/")
+    descriptor = result.filelike.fileno()
+    assert "memfd:companion-page" in os.readlink(f"/proc/self/fd/{descriptor}")
+    del result
+    call(memory, "/people/")  # pushes the glossary out of the memory
+    gc.collect()
+    assert not os.path.exists(f"/proc/self/fd/{descriptor}") or "companion-page" not in os.readlink(f"/proc/self/fd/{descriptor}")
 
 
 # ---- purging a proxy ------------------------------------------------------------------------
