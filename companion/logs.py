@@ -68,7 +68,7 @@ class JsonFormatter(logging.Formatter):
             self.second = second
         milliseconds = int((created - second) * 1000)
         pairs = [f'"message": {json_scalar(message)}']
-        pairs += [f"{json_scalar(key)}: {json_scalar(value)}" for key, value in fields.items()]
+        pairs += [f'"{key}": {json_scalar(value)}' for key, value in fields.items()]  # our own plain names
         return (f'{{"time": "{self.second_text}.{milliseconds:03d}Z", "level": "INFO", '
                 f'"logger": "{request_log.name}", {", ".join(pairs)}}}')
 
