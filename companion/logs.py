@@ -51,24 +51,21 @@ class JsonFormatter(logging.Formatter):
         super().__init__(*args, **kwargs)
         self.second, self.second_text = None, ""
 
-    def timestamp(self, record):
-        second = int(record.created)
+    def timestamp(self, created):
+        """UTC to the millisecond; the part to the second is formatted once a second."""
+        second = int(created)
         if second != self.second:
             self.second_text = time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(second))
             self.second = second
-        return f"{self.second_text}.{int(record.msecs):03d}Z"
+        return f"{self.second_text}.{int((created - second) * 1000):03d}Z"
 
     def request_line(self, created, method, path, status, duration_ms, user_id, request_id, size):
         """
         The line format() writes for log_request's record, without making the record:
         the same keys in the same order (tests/test_logs.py compares the two).
         """
-        second = int(created)
-        if second != self.second:
-            self.second_text = time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(second))
-            self.second = second
         return (
-            f'{{"time": "{self.second_text}.{int((created - second) * 1000):03d}Z", "level": "INFO", '
+            f'{{"time": "{self.timestamp(created)}", "level": "INFO", '
             f'"logger": "{request_log.name}", {request_line_head(method, path, status)}, '
             f'"duration_ms": {json_scalar(duration_ms)}, "user_id": {json_scalar(user_id)}, '
             f'"request_id": {json_scalar(request_id)}, "bytes": {json_scalar(size)}}}'
@@ -76,7 +73,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record):
         entry = {
-            "time": self.timestamp(record),
+            "time": self.timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
