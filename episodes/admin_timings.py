@@ -4,6 +4,8 @@ would move, keep or leave untimed) before the editor applies it, and the last
 change to an episode's timings can be undone from its report.
 """
 
+from collections import Counter
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -58,6 +60,30 @@ class TimingsUploadMixin:
             "title": title, "opts": self.model._meta, "original": episode,
         }
 
+    def act_on_import(self, request, apply, undo, error_class):
+        """A report page's Apply or Undo button: run it and say what happened. Each returns its message."""
+        actions = {"apply": apply, "undo": undo}
+        action = actions.get(request.POST.get("action"))
+        if action is None:
+            self.message_user(request, "Choose Apply or Undo.", messages.ERROR)
+            return
+        try:
+            self.message_user(request, action(), messages.SUCCESS)
+        except error_class as error:
+            self.message_user(request, str(error), messages.ERROR)
+
+    def import_report_context(self, request, episode, title, record, changes, outcomes):
+        """What both report pages show: counts by outcome, and the sentences that change (or every one)."""
+        show_all = request.GET.get("show") == "all"
+        counts = Counter(change.outcome for change in changes)
+        return self.timings_context(request, episode, title) | {
+            "record": record,
+            "changes": changes if show_all else [c for c in changes if c.outcome != outcomes.UNCHANGED],
+            "show_all": show_all,
+            "counts": [(label, counts[outcome]) for outcome, label in outcomes.LABELS.items() if counts[outcome]],
+            "can_undo": record.can_undo(),
+        }
+
     def timings_upload_view(self, request, object_id):
         episode = self.editable_episode(request, object_id)
         form = TimingsUploadForm(request.POST or None, request.FILES or None)
@@ -80,27 +106,16 @@ class TimingsUploadMixin:
         episode = self.editable_episode(request, object_id)
         record = get_object_or_404(episode.timing_imports, pk=import_id)
         if request.method == "POST":
-            action = request.POST.get("action")
-            try:
-                if action == "apply":
-                    apply_import(record)
-                    self.message_user(request, f"Timings applied: {record.summary()}", messages.SUCCESS)
-                elif action == "undo":
-                    undo_import(record)
-                    self.message_user(request, "The previous timings are back.", messages.SUCCESS)
-                else:
-                    self.message_user(request, "Choose Apply or Undo.", messages.ERROR)
-            except TimingImportError as error:
-                self.message_user(request, str(error), messages.ERROR)
+            def apply():
+                apply_import(record)
+                return f"Timings applied: {record.summary()}"
+
+            def undo():
+                undo_import(record)
+                return "The previous timings are back."
+
+            self.act_on_import(request, apply, undo, TimingImportError)
             return redirect("admin:episodes_episode_timings_report", episode.pk, record.pk)
-        show_all = request.GET.get("show") == "all"
-        changes = record.sentence_changes
-        counts = [(Outcome.LABELS[o], sum(1 for c in changes if c.outcome == o)) for o in Outcome.LABELS]
-        context = self.timings_context(request, episode, f"Timings from {record.filename or record.get_source_display()}") | {
-            "record": record,
-            "changes": changes if show_all else [c for c in changes if c.outcome != Outcome.UNCHANGED],
-            "show_all": show_all,
-            "counts": [(label, count) for label, count in counts if count],
-            "can_undo": record.can_undo(),
-        }
+        title = f"Timings from {record.filename or record.get_source_display()}"
+        context = self.import_report_context(request, episode, title, record, record.sentence_changes, Outcome)
         return TemplateResponse(request, "admin/episodes/episode/timings_report.html", context)

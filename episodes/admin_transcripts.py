@@ -62,28 +62,15 @@ class TranscriptUploadMixin:
         episode = self.editable_episode(request, object_id)
         record = get_object_or_404(episode.transcript_imports, pk=import_id)
         if request.method == "POST":
-            action = request.POST.get("action")
-            try:
-                if action == "apply":
-                    report = apply_transcript(record)
-                    self.message_user(request, f"Transcript imported: {report}", messages.SUCCESS)
-                elif action == "undo":
-                    undo_transcript(record)
-                    self.message_user(request, "The previous transcript and its timings are back.", messages.SUCCESS)
-                else:
-                    self.message_user(request, "Choose Apply or Undo.", messages.ERROR)
-            except TranscriptError as error:
-                self.message_user(request, str(error), messages.ERROR)
+            def undo():
+                undo_transcript(record)
+                return "The previous transcript and its timings are back."
+
+            self.act_on_import(request, lambda: f"Transcript imported: {apply_transcript(record)}", undo, TranscriptError)
             return redirect("admin:episodes_episode_transcript_report", episode.pk, record.pk)
-        show_all = request.GET.get("show") == "all"
         changes = record.text_changes
-        counts = [(label, sum(1 for c in changes if c.outcome == outcome)) for outcome, label in TextOutcome.LABELS.items()]
-        context = self.timings_context(request, episode, f"Transcript from {record.filename or 'an upload'}") | {
-            "record": record,
-            "changes": changes if show_all else [c for c in changes if c.outcome != TextOutcome.UNCHANGED],
-            "show_all": show_all,
-            "counts": [(label, count) for label, count in counts if count],
+        title = f"Transcript from {record.filename or 'an upload'}"
+        context = self.import_report_context(request, episode, title, record, changes, TextOutcome) | {
             "timed_episode": any(c.start is not None for c in changes),
-            "can_undo": record.can_undo(),
         }
         return TemplateResponse(request, "admin/episodes/episode/transcript_report.html", context)

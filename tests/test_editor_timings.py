@@ -200,3 +200,20 @@ def test_exports_never_overlap_even_when_stored_ends_do(client, episode):
     assert cues[0].end == 3.4
     record = apply_import(preview_timings(episode, vtt, "export.vtt"))
     assert record.state == TimingImport.State.APPLIED
+
+
+def test_the_report_counts_its_outcomes_and_refuses_an_unknown_action(admin_client, episode):
+    response = upload(admin_client, episode)
+    report_url = response.redirect_chain[-1][0]
+    page = response.content.decode()
+    # The editor's start is kept; the three others move from the aligned times to the file's.
+    record = episode.timing_imports.get()
+    outcomes = [change.outcome for change in record.sentence_changes]
+    for outcome, label in Outcome.LABELS.items():
+        count = outcomes.count(outcome)
+        assert (f"<strong>{count}</strong> {label.lower()}" in page) == bool(count)
+    assert "Show every sentence" in page
+    response = admin_client.post(report_url, {"action": "delete"}, follow=True)
+    assert "Choose Apply or Undo." in response.content.decode()
+    record.refresh_from_db()
+    assert record.state == TimingImport.State.PREVIEWED
