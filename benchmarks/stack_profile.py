@@ -70,6 +70,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile", choices=ROWS, help="cProfile's top functions for this row")
+    parser.add_argument("--sort", choices=["tottime", "cumulative"], default="tottime",
+                        help="the profile's order: own time, or with what a function calls")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,8 +146,9 @@ def main():
                 profiler.runcall(run)
                 profile_of = name
         if options.profile:
-            print(f"\ncProfile of '{profile_of}' ({count} requests), by own CPU time:")
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            order = "own CPU time" if options.sort == "tottime" else "CPU time with callees"
+            print(f"\ncProfile of '{profile_of}' ({count} requests), by {order}:")
+            pstats.Stats(profiler).sort_stats(options.sort).print_stats(40)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ import json
 import logging
 import math
 import os
+import random
 import threading
 import time
+import weakref
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii
 
@@ -92,6 +94,19 @@ class JsonFormatter(logging.Formatter):
         return ENCODER.encode(entry)
 
 
+# A thread doesn't survive gunicorn's fork: each worker starts its handlers' flushers again.
+# (Asked of the fork once rather than of os.getpid() on every line: a system call per request.)
+BATCHING_HANDLERS = weakref.WeakSet()
+
+
+def restart_flushers_after_fork():
+    for handler in BATCHING_HANDLERS:
+        handler.flusher_started = False
+
+
+os.register_at_fork(after_in_child=restart_flushers_after_fork)
+
+
 class BatchingStreamHandler(logging.StreamHandler):
     """
     A StreamHandler that writes its lines in batches: when `lines` are waiting,
@@ -106,7 +121,8 @@ class BatchingStreamHandler(logging.StreamHandler):
         super().__init__(stream)
         self.lines, self.seconds = lines, seconds
         self.waiting, self.since = [], 0.0
-        self.flusher_pid = None
+        self.flusher_started = False
+        BATCHING_HANDLERS.add(self)
 
     def emit(self, record):
         try:
@@ -124,9 +140,9 @@ class BatchingStreamHandler(logging.StreamHandler):
             self.waiting.append(line + self.terminator)
             if levelno >= logging.WARNING or len(self.waiting) >= self.lines:
                 self.write_waiting()
-        if self.flusher_pid != os.getpid():  # a thread doesn't survive gunicorn's fork: one per process
-            self.flusher_pid = os.getpid()
-            threading.Thread(target=self.flush_now_and_then, daemon=True, name="log-flusher").start()
+            if not self.flusher_started:
+                self.flusher_started = True
+                threading.Thread(target=self.flush_now_and_then, daemon=True, name="log-flusher").start()
 
     def write_waiting(self):
         if self.waiting:
@@ -147,8 +163,14 @@ class BatchingStreamHandler(logging.StreamHandler):
 
 
 def request_id(header):
-    """The caller's X-Request-ID (cut to 64 characters), or a new random one."""
-    return header[:64] or os.urandom(16).hex()
+    """
+    The caller's X-Request-ID (cut to 64 characters), or a new random one.
+
+    An id only ties a request's lines together, it guards nothing, so it comes
+    from the random module (reseeded in each forked worker) rather than from
+    os.urandom, a system call on every request.
+    """
+    return header[:64] or f"{random.getrandbits(128):032x}"
 
 
 @lru_cache(maxsize=256)

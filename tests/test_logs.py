@@ -99,6 +99,60 @@ def test_a_quiet_worker_still_writes_its_lines_within_the_seconds():
     assert stream.getvalue() == "GET / 200\n"
 
 
+def fork():
+    """os.fork() for a child that only logs a line and exits (the warning about threads is for children that go on)."""
+    import os
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
+def test_a_forked_worker_flushes_its_own_lines(tmp_path):
+    """gunicorn forks its workers from a master that may have logged already: the flusher thread doesn't
+    survive the fork, so each worker must start its own, or a quiet worker's lines would wait forever."""
+    import os
+    import time
+
+    from companion.logs import BatchingStreamHandler
+
+    path = tmp_path / "lines.log"
+    with open(path, "a") as stream:
+        handler = BatchingStreamHandler(stream, lines=100, seconds=0.1)
+        handler.emit(record(message="from the master"))  # starts the master's flusher
+        pid = fork()
+        if pid == 0:
+            try:
+                handler.emit(record(message="from the worker"))
+                time.sleep(1)  # only a flusher thread of this process can write it now
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        handler.flush()
+    assert "from the worker\n" in path.read_text()
+
+
+def test_request_ids_differ_between_forked_workers():
+    import os
+
+    from companion.logs import request_id
+
+    read_end, write_end = os.pipe()
+    pid = fork()
+    if pid == 0:
+        try:
+            os.write(write_end, request_id("").encode())
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    os.close(write_end)
+    worker_id = os.read(read_end, 100).decode()
+    os.close(read_end)
+    assert len(worker_id) == 32 and int(worker_id, 16) >= 0
+    assert worker_id != request_id("")
+
+
 def test_records_still_name_their_process_for_gunicorns_own_lines():
     """settings.py stops collecting fields our lines never show, but gunicorn's format shows the process."""
     line = logging.Formatter("[%(process)d] [%(levelname)s] %(message)s").format(record(message="Booting worker"))
