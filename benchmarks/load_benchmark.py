@@ -13,7 +13,12 @@ narration; SQLite, or PostgreSQL + Redis with --scale-out):
 - the episode page revalidated with If-None-Match (a 304), against the
   reference's own 304 for its file;
 - the search page for "Yezhov", rendered each time (on the DJANGO_PAGE_CACHE=off
-  server), and as the site serves a repeated query (from the page memory).
+  server), and as the site serves a repeated query (from the page memory);
+- with --only floor, what any answer from Django costs: the episode page from
+  the ETag-keyed page cache with the page memory off (DJANGO_PAGE_FRESH_SECONDS=0:
+  two queries, nothing rendered), and /healthz (one SELECT 1, a small JSON
+  answer, through the whole middleware stack). These bound what a rendered
+  page can reach (docs/load-benchmark.md).
 
 Other helpers' work shares the machine's two cores, so absolute rates move a
 lot: each row runs wrk (-t2 -c16 --latency) in --slices pairs of slices of
@@ -175,8 +180,8 @@ def main():
     parser.add_argument("--scale-out", action="store_true", help="PostgreSQL + Redis")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting to try, e.g. --env DJANGO_CONN_MAX_AGE=60")
-    parser.add_argument("--only", action="append", choices=["cached", "uncached", "304", "search"],
-                        help="just these rows (repeatable)")
+    parser.add_argument("--only", action="append", choices=["cached", "uncached", "304", "search", "floor"],
+                        help="just these rows (repeatable); floor only when asked for")
     options = parser.parse_args()
     ensure_installed("wrk", "wrk")
 
@@ -201,6 +206,10 @@ def main():
             servers.append(reference)
             _, reference_headers = reference.get(REFERENCE_FILE)
             reference_etag = reference_headers["ETag"]
+            if options.only and "floor" in options.only:
+                no_memory = Server(env | {"DJANGO_PAGE_FRESH_SECONDS": "0"}, options.workers,
+                                   log_path=workdir / "no-memory.log")
+                servers.append(no_memory)
 
             rows_wanted = {
                 "Episode page, cached": ("cached", lambda: alternate(site, EPISODE, reference, REFERENCE_FILE, options)),
@@ -212,11 +221,15 @@ def main():
                     uncached, SEARCH, reference, REFERENCE_FILE, options)),
                 "Search page (Yezhov), repeated, as served (page memory)": ("search", lambda: alternate(
                     site, SEARCH, reference, REFERENCE_FILE, options)),
+                "Episode page, page cache only (page memory off)": ("floor", lambda: alternate(
+                    no_memory, EPISODE, reference, REFERENCE_FILE, options)),
+                "Django's floor: /healthz": ("floor", lambda: alternate(
+                    uncached, "/healthz", reference, REFERENCE_FILE, options)),
             }
             runs = []
             for number in range(1, options.runs + 1):
                 rows = {name: run() for name, (key, run) in rows_wanted.items()
-                        if not options.only or key in options.only}
+                        if (key in options.only if options.only else key != "floor")}
                 print_run(number, rows, options, len(page))
                 runs.append(rows)
         finally:
