@@ -20,6 +20,25 @@ from tests.factories import make_citation, make_episode, make_person, make_sente
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """
+    The test databases, let go of before they are dropped. A request thread of
+    the live server that still serves a browser's kept-alive connection holds
+    its database session (CONN_MAX_AGE) until the socket closes, and
+    PostgreSQL won't drop a database that has a session open: end them first.
+    """
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+
+
+@pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """
     The live server's request threads share the test thread's in-memory SQLite
