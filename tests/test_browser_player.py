@@ -28,16 +28,19 @@ def in_view(page, element_id):
     )
 
 
+SCROLL_TO_CENTRE = "id => document.getElementById(id).scrollIntoView({block: 'center', behavior: 'instant'})"
+
+
 def click_sentence(page, element_id):
     """Click a plain word of the sentence: not a link (that opens a preview instead of seeking)
     and on the sentence's own line (an inline span's first box can start on a line it shares)."""
-    page.evaluate("id => document.getElementById(id).scrollIntoView({block: 'center', behavior: 'instant'})", element_id)
+    page.evaluate(SCROLL_TO_CENTRE, element_id)
     # The player may still be scrolling smoothly to the last moment: click once the page is still.
     page.wait_for_function(
         """() => new Promise(done => { const y = scrollY;
              requestAnimationFrame(() => requestAnimationFrame(() => done(scrollY === y))); })"""
     )
-    page.evaluate("id => document.getElementById(id).scrollIntoView({block: 'center', behavior: 'instant'})", element_id)
+    page.evaluate(SCROLL_TO_CENTRE, element_id)
     box = page.evaluate(
         """id => {
              const sentence = document.getElementById(id);

@@ -365,7 +365,6 @@ def test_the_memory_keeps_the_latest_pages_only(memory, small_episode, settings)
     assert [key[3] for key in memory.pages] == ["/people/", "/sources/"]
 
 
-
 def call_with_file_wrapper(application, address, multithread=False):
     """One WSGI call as gunicorn's sync worker makes it: (headers, what the application returned)."""
     from gunicorn.http.wsgi import FileWrapper
