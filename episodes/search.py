@@ -31,7 +31,7 @@ from functools import lru_cache
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, Count, F, Q, When, Window
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from rapidfuzz import fuzz, process
@@ -41,7 +41,9 @@ from .models import Episode, Person, ScopedAlias, Sentence, Source, Term
 
 MAX_QUERY_CHARS = 300
 MAX_TOKENS = 10
-CANDIDATES = 1000  # transcript hits ranked per query: common words stay cheap
+# Transcript hits ranked per query, and so the most a search can list: a common word's count
+# stops here ("1000+"), which keeps it as cheap as a rare one's.
+CANDIDATES = 1000
 ENTITY_LIMIT = 200
 ENTITY_CANDIDATES = 500
 FUZZY_CUTOFF = 80
@@ -189,9 +191,9 @@ class SQLiteBackend:
         with connection.cursor() as cursor:
             # Drafts' sentences are in the index too; there are few drafts, so leave theirs out by id.
             cursor.execute(
-                f"SELECT count(*) FROM ({' UNION '.join(found)}) WHERE id NOT IN ("
+                f"SELECT count(*) FROM (SELECT 1 FROM ({' UNION '.join(found)}) WHERE id NOT IN ("
                 "SELECT s.id FROM episodes_sentence AS s JOIN episodes_episode AS e ON e.id = s.episode_id "
-                "WHERE e.is_draft)",
+                f"WHERE e.is_draft) LIMIT {CANDIDATES + 1})",
                 found_params,
             )
             count = cursor.fetchone()[0]
@@ -314,17 +316,23 @@ class PostgresBackend:
             scoped.append(When(episode_id__in=episodes, then=self.headline(within)))
             ranked = ranked | within
         marked = Case(*scoped, default=self.headline(query)) if scoped else self.headline(query)
-        matching = Sentence.objects.filter(found, episode__is_draft=False)
-        count = matching.count()
-        rows = (
-            Sentence.objects.filter(
-                pk__in=list(matching.order_by().values_list("pk", flat=True)[:CANDIDATES])
-            )
-            .annotate(rank=SearchRank(F("search_vector"), ranked), marked=marked)
+        # One candidate more than is ever listed tells whether there are more. They
+        # are counted in the statement that ranks them: a second scan for the
+        # count cost as much again.
+        candidates = Sentence.objects.filter(found, episode__is_draft=False).order_by().values("pk")[
+            : CANDIDATES + 1
+        ]
+        rows = list(
+            Sentence.objects.filter(pk__in=candidates)
+            .annotate(rank=SearchRank(F("search_vector"), ranked), marked=marked, found=Window(Count("pk")))
             .order_by("-rank", "episode__number", "position")
-            .values_list("pk", "marked")[offset : offset + limit]
+            .values_list("pk", "marked", "found")[offset : min(offset + limit, CANDIDATES)]
         )
-        return count, list(rows)
+        if rows:
+            count = rows[0][2]
+        else:  # past the last page, or nothing found
+            count = candidates.count() if offset else 0
+        return count, [(pk, text) for pk, text, _ in rows]
 
     @staticmethod
     def headline(query):
@@ -367,6 +375,7 @@ class Group:
     fuzzy: bool = False  # found by typo tolerance, not by the words as typed
     exact: bool = False  # the query is the name of one of these
     item_template: str = ""  # how another app's results are shown (extensions.SearchGroup)
+    more: bool = False  # more were found than count, the most a search lists (CANDIDATES)
 
 
 @dataclass
@@ -382,6 +391,10 @@ class SearchResults:
     @property
     def total(self):
         return sum(group.count for group in self.groups)
+
+    @property
+    def more(self):
+        return any(group.more for group in self.groups)
 
     @property
     def shown(self):
@@ -580,7 +593,9 @@ def search(raw, group=None, page=1, per_page=20):
             sentence = sentences[pk]
             sentence.marked = marked(text)
             moments.append(sentence)
-    results.groups.append(Group("moments", GROUPS["moments"][0], count, moments))
+    results.groups.append(
+        Group("moments", GROUPS["moments"][0], min(count, CANDIDATES), moments, more=count > CANDIDATES)
+    )
     for extra in search_groups:
         found = extra.find(parsed, active, offset, per_page)
         found.item_template = extra.item_template

@@ -67,6 +67,30 @@ def test_a_long_common_word_is_taken_as_typed(demo, monkeypatch):
     assert group(search("Stalin"), "moments").count == group(search('"Stalin"'), "moments").count
 
 
+def test_a_common_words_count_stops_where_the_list_does(client, demo, monkeypatch):
+    """Only CANDIDATES moments are ranked, so no more are counted or paged to: "12+", and the pages end at 12."""
+    import episodes.search
+
+    exact = group(search("Stalin"), "moments").count
+    monkeypatch.setattr(episodes.search, "CANDIDATES", 12)
+    assert exact > 12
+    first = search("Stalin", group="moments", per_page=10)
+    moments = group(first, "moments")
+    assert (moments.count, moments.more, len(moments.items), first.has_next) == (12, True, 10, True)
+    last = search("Stalin", group="moments", page=2, per_page=10)
+    assert len(group(last, "moments").items) == 2 and not last.has_next
+    beyond = group(search("Stalin", group="moments", page=3, per_page=10), "moments")
+    assert (beyond.count, beyond.more, beyond.items) == (12, True, [])
+    rare = group(search("Yagoda"), "moments")
+    assert (rare.count, rare.more) == (2, False)
+    html = client.get("/search/?q=Stalin").content.decode()
+    assert 'Transcript moments <span class="count">12+</span>' in html
+    assert "The first 12 transcript moments →" in html and "All 12 transcript moments" not in html
+    html = client.get("/search/?q=Stalin&group=moments").content.decode()
+    assert "More than 12 match; a search lists the first 12." in html
+    assert "More than" not in client.get("/search/?q=Yagoda&group=moments").content.decode()
+
+
 def test_a_new_or_renamed_entry_is_found_by_a_typo_at_once(demo):
     from tests.factories import make_person
 
