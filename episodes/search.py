@@ -326,7 +326,7 @@ class PostgresBackend:
             Sentence.objects.filter(pk__in=candidates)
             .annotate(rank=SearchRank(F("search_vector"), ranked), marked=marked, found=Window(Count("pk")))
             .order_by("-rank", "episode__number", "position")
-            .values_list("pk", "marked", "found")[offset : min(offset + limit, CANDIDATES)]
+            .values_list("pk", "marked", "found")[offset : offset + limit]
         )
         if rows:
             count = rows[0][2]
@@ -583,9 +583,10 @@ def search(raw, group=None, page=1, per_page=20):
             Group(key, label, len(ids), items, group_is_fuzzy, exact=bool(exact) and not fuzzy)
         )
 
-    count, rows = engine.moments(
-        parsed, expansion, offset if active == "moments" else 0, per_page if active == "moments" else 10
-    )
+    moments_offset, moments_limit = (offset, per_page) if active == "moments" else (0, 10)
+    # Pages end where the ranked candidates do.
+    moments_limit = max(0, min(moments_limit, CANDIDATES - moments_offset))
+    count, rows = engine.moments(parsed, expansion, moments_offset, moments_limit)
     sentences = moment_sentences([pk for pk, _ in rows])
     moments = []
     for pk, text in rows:
