@@ -44,7 +44,7 @@ MAX_TOKENS = 10
 # Transcript hits ranked per query, and so the most a search can list: a common word's count
 # stops here ("1000+"), which keeps it as cheap as a rare one's.
 CANDIDATES = 1000
-ENTITY_LIMIT = 200
+ENTITY_LIMIT = 200  # the most a group of terms, people or sources lists ("200+" past it)
 ENTITY_CANDIDATES = 500
 FUZZY_CUTOFF = 80
 NAME_MEMORY_SECONDS = 60
@@ -148,7 +148,7 @@ class SQLiteBackend:
         return " OR ".join(f'"{" ".join(names)}"' for names in alternatives)
 
     def entity_hits(self, model, parsed):
-        """(pk, search_names) of matching entries, most relevant first: one statement."""
+        """(pk, search_names) of matching entries, most relevant first, one more than a group lists: one statement."""
         table = model._meta.db_table
         with connection.cursor() as cursor:
             # Rank a capped set of candidates, as for transcripts: a common
@@ -158,7 +158,7 @@ class SQLiteBackend:
                 f"  SELECT rowid, bm25({table}_fts) AS rank FROM {table}_fts"
                 f"  WHERE {table}_fts MATCH %s LIMIT {ENTITY_CANDIDATES}"
                 f") AS hit JOIN {table} AS e ON e.id = hit.rowid ORDER BY hit.rank LIMIT %s",
-                [self.match(parsed), ENTITY_LIMIT],
+                [self.match(parsed), ENTITY_LIMIT + 1],
             )
             return cursor.fetchall()
 
@@ -301,7 +301,7 @@ class PostgresBackend:
             model.objects.filter(search_vector=query)
             .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank")
-            .values_list("pk", "search_names")[:ENTITY_LIMIT]
+            .values_list("pk", "search_names")[: ENTITY_LIMIT + 1]
         )
 
     def moments(self, parsed, expansion, offset, limit):
@@ -375,7 +375,7 @@ class Group:
     fuzzy: bool = False  # found by typo tolerance, not by the words as typed
     exact: bool = False  # the query is the name of one of these
     item_template: str = ""  # how another app's results are shown (extensions.SearchGroup)
-    more: bool = False  # more were found than count, the most a search lists (CANDIDATES)
+    more: bool = False  # more were found than count, the most a search lists (CANDIDATES, ENTITY_LIMIT)
 
 
 @dataclass
@@ -574,13 +574,14 @@ def search(raw, group=None, page=1, per_page=20):
     for key in ENTITY_GROUPS:
         label, model = GROUPS[key]
         ids, exact = found[key]
+        more, ids = len(ids) > ENTITY_LIMIT, ids[:ENTITY_LIMIT]  # one more was fetched to tell
         if key != "sources":
             expansion.add(model, exact)
         page_ids = ids[offset : offset + per_page] if active == key else ids[:5]
         items = fetch_in_order(model, page_ids) if active in (None, key) else []
         group_is_fuzzy = fuzzy and bool(ids)
         results.groups.append(
-            Group(key, label, len(ids), items, group_is_fuzzy, exact=bool(exact) and not fuzzy)
+            Group(key, label, len(ids), items, group_is_fuzzy, exact=bool(exact) and not fuzzy, more=more)
         )
 
     moments_offset, moments_limit = (offset, per_page) if active == "moments" else (0, 10)

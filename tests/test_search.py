@@ -91,6 +91,21 @@ def test_a_common_words_count_stops_where_the_list_does(client, demo, monkeypatc
     assert "More than" not in client.get("/search/?q=Yagoda&group=moments").content.decode()
 
 
+def test_a_group_of_entries_says_when_it_holds_more_than_it_lists(client, demo, monkeypatch):
+    """Terms, people and sources are listed up to ENTITY_LIMIT: past it the count says "2+", not "2"."""
+    import episodes.search
+
+    assert group(search("Soviet"), "terms").count > 2
+    monkeypatch.setattr(episodes.search, "ENTITY_LIMIT", 2)
+    terms = group(search("Soviet", group="terms", per_page=1), "terms")
+    assert (terms.count, terms.more, len(terms.items)) == (2, True, 1)
+    assert not search("Soviet", group="terms", page=2, per_page=1).has_next
+    people = group(search("Smolny"), "people")
+    assert (people.count, people.more) == (2, False)  # exactly as many as a group lists
+    html = client.get("/search/?q=Soviet").content.decode()
+    assert 'Terms <span class="count">2+</span>' in html
+
+
 def test_a_new_or_renamed_entry_is_found_by_a_typo_at_once(demo):
     from tests.factories import make_person
 
