@@ -44,6 +44,7 @@ MAX_TOKENS = 10
 # Transcript hits ranked per query, and so the most a search can list: a common word's count
 # stops here ("1000+"), which keeps it as cheap as a rare one's.
 CANDIDATES = 1000
+PER_PAGE = 20
 ENTITY_LIMIT = 200  # the most a group of terms, people or sources lists ("200+" past it)
 ENTITY_CANDIDATES = 500
 FUZZY_CUTOFF = 80
@@ -385,7 +386,7 @@ class SearchResults:
     groups: list
     active: str | None = None
     page: int = 1
-    per_page: int = 20
+    per_page: int = PER_PAGE
     suggestion: str = ""
 
     @property
@@ -549,7 +550,7 @@ def might_be_a_typo(parsed):
     return bool(parsed.words) and not parsed.phrases and len(parsed.words) <= 3
 
 
-def search(raw, group=None, page=1, per_page=20):
+def search(raw, group=None, page=1, per_page=PER_PAGE):
     parsed = parse_query(raw or "")
     active = group if group in group_keys() else None
     results = SearchResults(query=raw or "", parsed=parsed, groups=[], active=active,

@@ -27,12 +27,13 @@ from .models import Citation, Episode, Person, Series, Source, Term
 from .models.episode import ORDERS
 from .moments import format_moment, parse_moment
 from .page_cache import STORED_TRANSCRIPT, conditional_episode_page, transcripts
-from .search import group_keys, search
+from .search import CANDIDATES, PER_PAGE, group_keys, search
 from .timings.exports import FORMATS, TIMED_FORMATS
 from .xray import mentions_context
 
 EPISODES_PER_PAGE = 50
-MAX_SEARCH_PAGE = 1000  # 20,000 results deep (20 a page): further is a typo or a script
+# The last page a search can fill: a page number past it shows this one.
+MAX_SEARCH_PAGE = CANDIDATES // PER_PAGE
 
 
 def group_by_episode(items, sentence_of):
