@@ -378,6 +378,11 @@ class Group:
     item_template: str = ""  # how another app's results are shown (extensions.SearchGroup)
     more: bool = False  # more were found than count, the most a search lists (CANDIDATES, ENTITY_LIMIT)
 
+    @property
+    def count_label(self):
+        """The count as the page shows it: "1000+" when there are more."""
+        return f"{self.count}+" if self.more else str(self.count)
+
 
 @dataclass
 class SearchResults:
@@ -394,8 +399,8 @@ class SearchResults:
         return sum(group.count for group in self.groups)
 
     @property
-    def more(self):
-        return any(group.more for group in self.groups)
+    def total_label(self):
+        return f"{self.total}+" if any(group.more for group in self.groups) else str(self.total)
 
     @property
     def shown(self):
